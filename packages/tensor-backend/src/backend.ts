@@ -1,0 +1,205 @@
+/**
+ * Backend selection: picks and initialises the best tfjs backend available, or the one asked for.
+ *
+ * Node order: `tensorflow` (from `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`, if they
+ * resolve) > `wasm` > `cpu`. Browser order: `webgpu` > `webgl` > `wasm` > `cpu`. Optional backend
+ * packages are imported dynamically, so an app that never installs them never pays for them; in a
+ * browser bundle import the backend package yourself (`import '@tensorflow/tfjs-backend-wasm'`)
+ * and `initBackend` finds it registered.
+ *
+ * @module backend
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BackendUnavailableError, InvalidArgumentError } from './errors.js';
+import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
+
+/** Backends ebmjs knows how to load. */
+export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+const KNOWN: readonly BackendName[] = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Where each backend comes from, for dynamic import and for install hints. */
+const MODULES: Record<BackendName, string[]> = {
+  tensorflow: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu'],
+  webgl: [],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  cpu: [],
+};
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /**
+   * Backend to use, or an ordered list to try. Defaults to `process.env.EBMJS_BACKEND` in Node,
+   * else the platform's best-first order. An explicit single choice that cannot be loaded throws.
+   */
+  backend?: BackendName | BackendName[];
+  /** Register ebmjs's kernel fills for the chosen backend (default true). */
+  kernelFills?: boolean;
+  /** Browser only: where the wasm backend's `.wasm` files are served (passed to `setWasmPaths`). */
+  wasmPaths?: string;
+}
+
+/** What {@link initBackend} chose. */
+export interface BackendInfo {
+  name: BackendName;
+  platform: 'node' | 'browser';
+  /** wasm: whether SIMD is in use. */
+  simd?: boolean;
+  /** wasm: whether multi-threading is available. */
+  threads?: boolean;
+  /** Kernels ebmjs registered or replaced for this backend. */
+  kernelFills: string[];
+  /** Backends tried before this one, with why they were passed over. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/** True in Node (and Deno/Bun with Node compatibility), false in browsers and workers. */
+export function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return (
+    typeof p?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  );
+}
+
+// wasm lacks Conv2DBackpropFilter and has a slow Conv2DBackpropInput: see kernels/.
+const kernelFills = new Map<string, () => string[]>([['wasm', () => registerWasmKernelFills()]]);
+
+/**
+ * Registers a function that installs kernel fills for a backend; {@link initBackend} calls it when
+ * that backend is chosen. Used internally for wasm; open so that other packages can add fills.
+ */
+export function registerKernelFill(backend: string, install: () => string[]): void {
+  kernelFills.set(backend, install);
+}
+
+/** Installs the registered kernel fills for a backend (idempotent) and lists what they touched. */
+export function applyKernelFills(backend: string): string[] {
+  return kernelFills.get(backend)?.() ?? [];
+}
+
+async function importFirst(specifiers: string[]): Promise<{ module?: unknown; errors: string[] }> {
+  const errors: string[] = [];
+  for (const spec of specifiers) {
+    try {
+      // A variable specifier keeps bundlers from resolving optional peers at build time.
+      return { module: await import(/* @vite-ignore */ spec), errors };
+    } catch (e) {
+      errors.push(`${spec}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { errors };
+}
+
+function installHint(name: BackendName): string {
+  switch (name) {
+    case 'tensorflow':
+      return 'install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu) next to @tensorflow/tfjs';
+    case 'wasm':
+      return 'install @tensorflow/tfjs-backend-wasm (npm i @tensorflow/tfjs-backend-wasm) and, in a browser, import it before initBackend()';
+    case 'webgpu':
+      return 'install @tensorflow/tfjs-backend-webgpu, import it, and use a browser with WebGPU enabled';
+    case 'webgl':
+      return 'webgl is available only in browsers with WebGL enabled';
+    case 'cpu':
+      return 'the cpu backend ships with @tensorflow/tfjs';
+  }
+}
+
+function parseRequest(options: InitBackendOptions): BackendName[] | undefined {
+  let req: unknown = options.backend;
+  if (req === undefined && isNode()) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env?.EBMJS_BACKEND;
+    if (env) req = env.trim();
+  }
+  if (req === undefined || req === '') return undefined;
+  const list = Array.isArray(req) ? req : [req];
+  if (list.length === 0) throw new InvalidArgumentError('options.backend', 'must not be empty');
+  for (const n of list) {
+    if (!KNOWN.includes(n as BackendName)) {
+      throw new InvalidArgumentError(
+        'options.backend',
+        `unknown backend ${JSON.stringify(n)}; expected one of ${KNOWN.join(', ')}`,
+      );
+    }
+  }
+  return list as BackendName[];
+}
+
+/**
+ * Picks, loads and initialises a tfjs backend, registers ebmjs's kernel fills for it, and says
+ * what it chose.
+ *
+ * @example
+ * ```ts
+ * const info = await initBackend();                 // best available
+ * await initBackend({ backend: 'wasm' });           // explicit: throws if not installed
+ * ```
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const platform = isNode() ? 'node' : 'browser';
+  const requested = parseRequest(options);
+  const explicit = requested !== undefined && requested.length === 1;
+  const order: BackendName[] =
+    requested ??
+    (platform === 'node' ? ['tensorflow', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu']);
+  const skipped: BackendInfo['skipped'] = [];
+
+  for (const name of order) {
+    if (!tf.findBackendFactory(name)) {
+      const mods = MODULES[name];
+      const { module, errors } = mods.length ? await importFirst(mods) : { errors: [] };
+      if (!module || !tf.findBackendFactory(name)) {
+        const reason = errors.length ? `not installed (${errors.join('; ')})` : 'not available';
+        if (explicit) {
+          throw new BackendUnavailableError(
+            name,
+            `backend "${name}" is ${reason}: ${installHint(name)}`,
+          );
+        }
+        skipped.push({ name, reason });
+        continue;
+      }
+    }
+    if (name === 'wasm' && options.wasmPaths && platform === 'browser') {
+      const wasm = (await importFirst(MODULES.wasm)).module as
+        | { setWasmPaths?: (p: string) => void }
+        | undefined;
+      wasm?.setWasmPaths?.(options.wasmPaths);
+    }
+    let ok = false;
+    let failure = '';
+    try {
+      ok = await tf.setBackend(name);
+      if (ok) await tf.ready();
+    } catch (e) {
+      failure = (e as Error).message;
+      ok = false;
+    }
+    // setBackend returns false and keeps the old backend when initialisation fails.
+    if (!ok || tf.getBackend() !== name) {
+      const reason = `failed to initialise${failure ? `: ${failure}` : ''}`;
+      if (explicit) {
+        throw new BackendUnavailableError(
+          name,
+          `backend "${name}" ${reason}: ${installHint(name)}`,
+        );
+      }
+      skipped.push({ name, reason });
+      continue;
+    }
+    const filled = options.kernelFills === false ? [] : applyKernelFills(name);
+    const info: BackendInfo = { name, platform, kernelFills: filled, skipped };
+    if (name === 'wasm') {
+      info.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+      info.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+    }
+    return info;
+  }
+  throw new BackendUnavailableError(
+    order.join(','),
+    `no backend could be initialised (tried ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`,
+  );
+}

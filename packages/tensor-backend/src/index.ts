@@ -1,0 +1,52 @@
+/**
+ * `@ebmjs/tensor-backend`: the layer under every ebmjs package.
+ *
+ * - {@link initBackend}: pick and initialise the best tfjs backend (kernel fills included).
+ * - Higher-order-correct activations: {@link sigmoid}, {@link swish}, {@link softplus},
+ *   {@link logSigmoid}, {@link tanh}, {@link exp}, {@link elu}.
+ * - Seeded random streams: {@link createRng}.
+ * - Typed errors ({@link EbmError} and subclasses) and argument checks.
+ * - {@link gradCheck}: finite-difference gradient checking (also in `./testing` with a leak guard).
+ *
+ * @packageDocumentation
+ */
+export {
+  applyKernelFills,
+  type BackendInfo,
+  type BackendName,
+  type InitBackendOptions,
+  initBackend,
+  isNode,
+  registerKernelFill,
+} from './backend.js';
+export * from './errors.js';
+export { type GradCheckOptions, type GradCheckResult, gradCheck } from './gradcheck.js';
+export {
+  registerWasmKernelFills,
+  unregisterWasmKernelFills,
+  type WasmInputGradMethod,
+  type WasmKernelFillOptions,
+} from './kernels/wasm-conv-grads.js';
+export {
+  type ActivationName,
+  activations,
+  elu,
+  exp,
+  logSigmoid,
+  sigmoid,
+  softplus,
+  swish,
+  tanh,
+} from './ops.js';
+export { createRng, Rng, type RngState, type SeedOrRng, toRng } from './rng.js';
+export {
+  assertFinite,
+  assertInRange,
+  assertInteger,
+  assertNumber,
+  assertOneOf,
+  assertPositive,
+  assertRank,
+  assertShape,
+  assertTensor,
+} from './validate.js';
