@@ -1,0 +1,314 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The CLI is tested as users run it: the built dist/bin.js in a child process.
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const dir = mkdtempSync(join(tmpdir(), 'ebm-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function ebm(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, EBMJS_BACKEND: 'wasm' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Decodes a PNG's structure: signature, IHDR, and the inflated IDAT size (RGBA 8-bit). */
+function decodePng(file: string): { width: number; height: number } {
+  const b = readFileSync(file);
+  expect(b.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
+  let off = 8;
+  let width = 0;
+  let height = 0;
+  const idat: Buffer[] = [];
+  while (off < b.length) {
+    const len = b.readUInt32BE(off);
+    const type = b.toString('latin1', off + 4, off + 8);
+    const body = b.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      expect(body[8]).toBe(8); // bit depth
+      expect(body[9]).toBe(6); // RGBA
+    }
+    if (type === 'IDAT') idat.push(body);
+    off += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  expect(raw.length).toBe(height * (1 + 4 * width));
+  return { width, height };
+}
+
+describe('ebm train toy', () => {
+  const out = join(dir, 'toy');
+  it('trains on a tiny budget and writes landscape PNGs, metrics.csv and a checkpoint', () => {
+    const r = ebm(
+      'train',
+      'toy',
+      '--dataset',
+      'eight-gaussians',
+      '--epochs',
+      '1',
+      '--limit',
+      '128',
+      '--batch-size',
+      '32',
+      '--steps',
+      '3',
+      '--sample-steps',
+      '5',
+      '--out',
+      out,
+    );
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    // progress goes to stderr as plain lines when it is not a TTY
+    expect(r.stderr).toMatch(/epoch 1\/1 \| step 4\/4 \| ETA 0s \| loss/);
+    expect(r.stdout).toMatch(/ebm train toy \(eight-gaussians\): 4 steps/);
+    expect(decodePng(join(out, 'landscape.png'))).toEqual({ width: 320, height: 320 });
+    decodePng(join(out, 'landscape-chains-from-noise.png'));
+    const rows = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('step,epoch,batch,loss,reg,cdiv,real,fake,grad_norm,lr');
+    expect(rows).toHaveLength(5);
+    expect(rows[4]!.split(',').slice(3).map(Number).every(Number.isFinite)).toBe(true);
+    expect(existsSync(join(out, 'checkpoint', 'latest.json'))).toBe(true);
+  });
+
+  it('--resume continues the run from its checkpoint', () => {
+    const r = ebm(
+      'train',
+      'toy',
+      '--dataset',
+      'eight-gaussians',
+      '--epochs',
+      '2',
+      '--limit',
+      '128',
+      '--batch-size',
+      '32',
+      '--steps',
+      '3',
+      '--sample-steps',
+      '5',
+      '--out',
+      out,
+      '--resume',
+      '-q',
+    );
+    expect(r.code).toBe(0);
+    const rows = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(rows.map((l) => l.split(',')[0])).toEqual([
+      'step',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+    ]);
+    const latest = JSON.parse(readFileSync(join(out, 'checkpoint', 'latest.json'), 'utf8'));
+    expect(latest.step).toBe(8);
+  });
+
+  it('ebm sample draws from the trained checkpoint', () => {
+    const png = join(dir, 'toy-samples.png');
+    const r = ebm('sample', out, '--n', '16', '--steps', '3', '--out', png);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(png);
+    decodePng(png);
+  });
+});
+
+describe('runs that stop and restart', () => {
+  it('refuses to start over an existing run without --resume or --overwrite', () => {
+    const out = join(dir, 'toy');
+    const r = ebm(
+      'train',
+      'toy',
+      '--epochs',
+      '1',
+      '--limit',
+      '64',
+      '--steps',
+      '1',
+      '--out',
+      out,
+      '-q',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/already holds a training run; add --resume .* or --overwrite/);
+    const o = ebm(
+      'train',
+      'toy',
+      '--epochs',
+      '1',
+      '--limit',
+      '64',
+      '--batch-size',
+      '32',
+      '--steps',
+      '1',
+      '--sample-steps',
+      '2',
+      '--out',
+      out,
+      '-q',
+      '--overwrite',
+    );
+    expect(o.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'latest.json'), 'utf8')).step).toBe(2);
+  });
+
+  it('Ctrl-C stops after the current step, writes a checkpoint, and --resume continues', async () => {
+    const out = join(dir, 'interrupted');
+    const args = [
+      'train',
+      'toy',
+      '--epochs',
+      '200',
+      '--limit',
+      '256',
+      '--batch-size',
+      '32',
+      '--steps',
+      '2',
+      '--sample-steps',
+      '2',
+      '--out',
+      out,
+    ];
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, EBMJS_BACKEND: 'wasm' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    await new Promise<void>((res) => {
+      child.stderr.on('data', (d) => {
+        if (/step \d+\/1600/.test(String(d))) res();
+      });
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/stopped: checkpoint written/);
+    const step = JSON.parse(readFileSync(join(out, 'checkpoint', 'latest.json'), 'utf8'))
+      .step as number;
+    expect(step).toBeGreaterThan(0);
+    expect(step).toBeLessThan(1600);
+    const rows = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(step + 1);
+    // 8 steps per epoch: resume and finish the epoch the run stopped in
+    const epochs = Math.floor(step / 8) + 1;
+    const r = ebm(
+      ...args.slice(0, 2),
+      '--epochs',
+      String(epochs),
+      ...args.slice(4),
+      '--resume',
+      '-q',
+    );
+    expect(r.code).toBe(0);
+    const after = JSON.parse(readFileSync(join(out, 'checkpoint', 'latest.json'), 'utf8')).step;
+    expect(after).toBe(epochs * 8);
+    expect(readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n')).toHaveLength(
+      after + 1,
+    );
+  });
+});
+
+describe('ebm train mnist', () => {
+  it('runs end to end on a tiny budget', () => {
+    const out = join(dir, 'mnist');
+    const r = ebm(
+      'train',
+      'mnist',
+      '--epochs',
+      '1',
+      '--limit',
+      '64',
+      '--batch-size',
+      '32',
+      '--steps',
+      '2',
+      '--sample-steps',
+      '4',
+      '--out',
+      out,
+    );
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/training on 64 examples/);
+    // 64 samples in an 8x8 grid of 32x32 images magnified 2x, with 2px padding between and around
+    expect(decodePng(join(out, 'samples.png'))).toEqual({
+      width: 8 * 64 + 9 * 2,
+      height: 8 * 64 + 9 * 2,
+    });
+    const strip = decodePng(join(out, 'langevin.png'));
+    expect(strip.height).toBeGreaterThan(strip.width / 2); // 8 chains (rows) x 5 recorded steps (cols)
+    const rows = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(3);
+    const s = ebm(
+      'sample',
+      join(out, 'checkpoint'),
+      '--n',
+      '4',
+      '--steps',
+      '2',
+      '--out',
+      join(dir, 'm.png'),
+    );
+    expect(s.code).toBe(0);
+    expect(decodePng(join(dir, 'm.png')).width).toBeGreaterThan(0);
+  });
+});
+
+describe('errors and help', () => {
+  it('an unknown flag exits non-zero with one line on stderr', () => {
+    const r = ebm('train', 'toy', '--bogus');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual(["error: unknown option '--bogus'"]);
+  });
+
+  it('a bad value exits non-zero with one line naming the flag', () => {
+    const r = ebm('train', 'toy', '--epochs', '0');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--epochs must be an integer >= 1, got '0'/);
+  });
+
+  it('a missing data file exits 1 with one line naming the file', () => {
+    const r = ebm('train', 'mnist', '--data', join(dir, 'nope-idx3-ubyte.gz'), '-q');
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ebm: error: .*nope-idx3-ubyte\.gz/);
+  });
+
+  it('a missing checkpoint exits 1 with one line', () => {
+    const r = ebm('sample', join(dir, 'no-such-run'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^ebm: error: .*no checkpoint/);
+  });
+
+  it('--help explains the commands and the quick start', () => {
+    const r = ebm('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Quick start/);
+    expect(r.stdout).toMatch(/train/);
+    expect(r.stdout).toMatch(/sample/);
+    const t = ebm('train', 'mnist', '--help');
+    expect(t.stdout).toMatch(/--limit <n>/);
+    expect(t.stdout).toMatch(/default: 4096/);
+  });
+});
