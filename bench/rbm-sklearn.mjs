@@ -177,8 +177,8 @@ export async function run({ quick = false, args = [] } = {}) {
   const js = mid(jsRuns);
   const sk = skRuns.length ? mid(skRuns) : null;
   const rows = [header];
-  jsRuns.forEach((r, i) => rows.push(row(`ebmjs (${backend})`, i, r)));
-  skRuns.forEach((r, i) => rows.push(row(library, i, r)));
+  for (const [i, r] of jsRuns.entries()) rows.push(row(`ebmjs (${backend})`, i, r));
+  for (const [i, r] of skRuns.entries()) rows.push(row(library, i, r));
   rows.push(row(`ebmjs (${backend})`, 'median', js));
   if (sk) rows.push(row(library, 'median', sk));
   console.log(`\n${table(rows)}`);

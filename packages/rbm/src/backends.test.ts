@@ -76,9 +76,9 @@ describe('fast random draws', () => {
     const freq = tf.mean(draws, 0).dataSync();
     const ps = [0.02, 0.3, 0.9];
     // 5 sd of a frequency over 20000 draws
-    ps.forEach((q, j) =>
-      expect(Math.abs(freq[j]! - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / 20000)),
-    );
+    ps.forEach((q, j) => {
+      expect(Math.abs(freq[j]! - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / 20000));
+    });
     const z = normal([100001], 2, createRng(2));
     const m = tf.moments(z);
     // sd of mean = 2 / sqrt(1e5) = 0.0063; sd of the variance ~ 4 sqrt(2 / 1e5) = 0.018

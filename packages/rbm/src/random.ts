@@ -40,7 +40,7 @@ export function uniformArray(n: number, seed: number): Float32Array {
     s0 ^= s3;
     s2 ^= t;
     s3 = (s3 << 11) | (s3 >>> 21);
-    out[i] = (r >>> 8) * 5.960464477539063e-8; // / 2^24
+    out[i] = (r >>> 8) * 2 ** -24;
   }
   return out;
 }

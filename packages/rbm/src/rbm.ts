@@ -622,7 +622,7 @@ export abstract class RBM {
       for (let epoch = 0; epoch < epochs; epoch++) {
         const t0 = performance.now();
         // The last good parameters, restored if this epoch diverges.
-        snapshot?.forEach((t) => t.dispose());
+        if (snapshot) tf.dispose(snapshot);
         snapshot = [tf.clone(this.W), tf.clone(this.b), tf.clone(this.c)];
         const order = shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
         let sumRecon = 0;
@@ -678,7 +678,7 @@ export abstract class RBM {
         if (options.onEpochEnd && (await options.onEpochEnd(metrics)) === false) break;
       }
     } finally {
-      snapshot?.forEach((t) => t.dispose());
+      if (snapshot) tf.dispose(snapshot);
       if (owned) tensor.dispose();
     }
     return history;
