@@ -1,6 +1,7 @@
 // Package pages written inside each package: `packages/<dir>/DOCS.md` (Starlight frontmatter with
-// at least `title`) is copied to `src/content/docs/packages/<dir>.from-package.md` (gitignored) on
-// every build and dev start, so it appears under "Packages" at /packages/<dir>/. A hand-written
+// at least `title`; without a DOCS.md, the package README with its `# heading` as the title) is
+// copied to `src/content/docs/packages/<dir>.from-package.md` (gitignored) on every build and
+// dev start, so it appears under "Packages" at /packages/<dir>/. A hand-written
 // `src/content/docs/packages/<dir>.md(x)` takes precedence over the package's DOCS.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +27,16 @@ export function withPackageFrontmatter(source, dir, file) {
   return `---\n${front}\n---\n${source.slice(m[0].length)}`;
 }
 
+/**
+ * A package README without a DOCS.md becomes its page: the leading `# title` turns into the
+ * frontmatter title (so the page is not written twice, once for npm and once for the site).
+ */
+export function readmeAsPage(source) {
+  const m = /^# (.+)\r?\n/.exec(source);
+  if (!m) return source;
+  return `---\ntitle: ${JSON.stringify(m[1].trim())}\n---\n${source.slice(m[0].length)}`;
+}
+
 /** @returns {import('astro').AstroIntegration} */
 export function packagePages() {
   return {
@@ -41,16 +52,19 @@ export function packagePages() {
         if (!fs.existsSync(packagesRoot)) return;
         const copied = [];
         for (const dir of fs.readdirSync(packagesRoot).sort()) {
-          const src = path.join(packagesRoot, dir, 'DOCS.md');
+          const docs = path.join(packagesRoot, dir, 'DOCS.md');
+          const readme = path.join(packagesRoot, dir, 'README.md');
+          const src = fs.existsSync(docs) ? docs : readme;
           if (!fs.existsSync(src)) continue;
           const handWritten = ['.md', '.mdx'].some((ext) =>
             fs.existsSync(path.join(outDir, dir + ext)),
           );
           if (handWritten) continue;
+          const source = fs.readFileSync(src, 'utf8');
           const text = withPackageFrontmatter(
-            fs.readFileSync(src, 'utf8'),
+            src === docs ? source : readmeAsPage(source),
             dir,
-            `packages/${dir}/DOCS.md`,
+            `packages/${dir}/${path.basename(src)}`,
           );
           fs.writeFileSync(path.join(outDir, dir + SUFFIX), text);
           copied.push(dir);

@@ -87,9 +87,7 @@ describe('initBackend', () => {
     await initBackend({ backend: 'wasm' });
     const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 1);
     const w = tf.randomNormal([3, 3, 1, 4], 0, 1, 'float32', 2);
-    const gw = tf.grad((f: tf.Tensor4D) => tf.sum(tf.conv2d(x as tf.Tensor4D, f, 2, 'same')))(
-      w as tf.Tensor4D,
-    );
+    const gw = tf.grad((f) => tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same')))(w);
     expect(gw.shape).toEqual([3, 3, 1, 4]);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     tf.dispose([x, w, gw]);
