@@ -273,6 +273,93 @@ describe('ebm train mnist', () => {
   });
 });
 
+describe('ebm rbm mnist', () => {
+  const out = join(dir, 'rbm');
+  const tiny = [
+    '--hidden',
+    '16',
+    '--epochs',
+    '1',
+    '--limit',
+    '200',
+    '--test',
+    '50',
+    '--pl-digits',
+    '20',
+    '--ais-chains',
+    '20',
+    '--ais-betas',
+    '100',
+    '--gibbs-steps',
+    '20',
+    '--samples',
+    '16',
+    '--out',
+    out,
+  ];
+
+  it('trains a small RBM end to end: metrics, AIS log-likelihood, PNGs, model and metrics.csv', () => {
+    const r = ebm('rbm', 'mnist', ...tiny);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/RBM 784-16, CD-1: 200 training and 50 held-out digits/);
+    // one line per epoch with the training and held-out metrics
+    expect(r.stderr).toMatch(
+      /epoch 1\/1: recon \d\.\d+ \(held-out \d\.\d+\), F-gap -?\d+\.\d+, pseudo-LL \(held-out\) -\d+\.\d+ ± \d+\.\d+ nats, \d+\.\d s/,
+    );
+    expect(r.stdout).toMatch(/ebm rbm mnist: 16 hidden units, CD-1, 1 epoch on 200 digits/);
+    const ais = r.stdout.match(
+      /AIS log-likelihood \(50 held-out digits\): (-?\d+\.\d+) ± (\d+\.\d+) nats per digit/,
+    );
+    expect(ais).not.toBeNull();
+    const [ll, se] = [Number(ais![1]), Number(ais![2])];
+    expect(Number.isFinite(ll) && ll < 0).toBe(true);
+    expect(Number.isFinite(se) && se >= 0).toBe(true);
+    // 16 filters and 16 samples: 4x4 grids of 28x28 images magnified 2x, 2px padding
+    const side = 4 * 56 + 5 * 2;
+    expect(decodePng(join(out, 'filters.png'))).toEqual({ width: side, height: side });
+    expect(decodePng(join(out, 'samples.png'))).toEqual({ width: side, height: side });
+    const rows = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe(
+      'epoch,recon_train,free_energy_gap,recon_test,pseudo_ll_test,pseudo_ll_test_stderr,seconds,eval_seconds',
+    );
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.split(',').map(Number).every(Number.isFinite)).toBe(true);
+    const model = JSON.parse(readFileSync(join(out, 'rbm.json'), 'utf8'));
+    expect([model.format, model.kind, model.visible, model.hidden]).toEqual([
+      'ebmjs-rbm',
+      'bernoulli',
+      784,
+      16,
+    ]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.ais.testLogLikelihood).toBeCloseTo(ll, 2);
+    expect(summary.history).toHaveLength(1);
+  });
+
+  it('refuses to replace a previous run without --overwrite', () => {
+    const r = ebm('rbm', 'mnist', ...tiny, '-q');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/already holds an RBM run \(rbm\.json\); add --overwrite/);
+  });
+
+  it('bad values exit non-zero with one line naming the flag', () => {
+    // more cases run in-process in rbm-mnist.test.ts
+    const cases: [string[], RegExp][] = [
+      [['--k', '0'], /--k must be an integer >= 1, got '0'/],
+      [['--limit', '9500', '-q'], /^ebm: error: .*--limit: the bundled MNIST has 10000 digits/],
+    ];
+    for (const [args, message] of cases) {
+      const r = ebm('rbm', 'mnist', '--out', join(dir, 'rbm-bad'), ...args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'rbm-bad', 'rbm.json'))).toBe(false);
+  });
+});
+
 describe('errors and help', () => {
   it('an unknown flag exits non-zero with one line on stderr', () => {
     const r = ebm('train', 'toy', '--bogus');
@@ -310,5 +397,12 @@ describe('errors and help', () => {
     const t = ebm('train', 'mnist', '--help');
     expect(t.stdout).toMatch(/--limit <n>/);
     expect(t.stdout).toMatch(/default: 4096/);
+    expect(r.stdout).toMatch(/ebm rbm mnist/);
+    const rbm = ebm('rbm', 'mnist', '--help');
+    expect(rbm.code).toBe(0);
+    expect(rbm.stdout).toMatch(/--hidden <n> +hidden units \(default: 500\)/);
+    expect(rbm.stdout).toMatch(/--pcd/);
+    expect(rbm.stdout).toMatch(/--ais-chains <n>/);
+    expect(rbm.stdout).toMatch(/Examples:\n {2}ebm rbm mnist\n/);
   });
 });

@@ -3,8 +3,15 @@
  *
  * @packageDocumentation
  */
-export { buildProgram, MNIST_DEFAULTS, main, TOY_DEFAULTS } from './cli.js';
+export { buildProgram, MNIST_DEFAULTS, main, RBM_MNIST_DEFAULTS, TOY_DEFAULTS } from './cli.js';
 export { createProgress, type Progress, type ProgressUpdate } from './progress.js';
+export {
+  type RbmAisResult,
+  type RbmEpochRecord,
+  type RbmMnistOptions,
+  type RbmMnistResult,
+  trainRbmMnist,
+} from './rbm-mnist.js';
 export { energyLandscape, type LandscapeOptions, viridis } from './render.js';
 export { type SampleOptions, sampleCheckpoint } from './sample.js';
 export {

@@ -216,6 +216,18 @@ describe('Gibbs sampling', () => {
     v.dispose();
     rbm.dispose();
   });
+
+  it('a whole model life (create, train with momentum and PCD, dispose) leaves no tensors', async () => {
+    const data = toyData(32, 3);
+    await expectNoLeak(
+      async () => {
+        const rbm = new BernoulliRBM({ visible: 10, hidden: 4, seed: 1 });
+        await rbm.fit(data, { epochs: 1, batchSize: 8, persistent: true, momentum: 0.5 });
+        rbm.dispose();
+      },
+      { label: 'model life' },
+    );
+  });
 });
 
 describe('training', () => {

@@ -202,8 +202,9 @@ export abstract class RBM {
     const w0 = this.rng.normal([this.visible, this.hidden], 0, initScale);
     this.W = tf.variable(w0 as tf.Tensor2D, true, undefined, 'float32');
     w0.dispose();
-    this.b = tf.variable(tf.zeros([this.visible]) as tf.Tensor1D);
-    this.c = tf.variable(tf.zeros([this.hidden]) as tf.Tensor1D);
+    // tf.variable shares the initial tensor's data: create it in a tidy so that tensor is freed
+    this.b = tf.tidy(() => tf.variable(tf.zeros([this.visible]) as tf.Tensor1D));
+    this.c = tf.tidy(() => tf.variable(tf.zeros([this.hidden]) as tf.Tensor1D));
   }
 
   /** Trainable variables `[W, b, c]`. */
@@ -519,11 +520,11 @@ export abstract class RBM {
       });
     }
     if (o.momentum > 0 && this.velocity === null) {
-      this.velocity = {
+      this.velocity = tf.tidy(() => ({
         W: tf.variable(tf.zerosLike(this.W), false),
         b: tf.variable(tf.zerosLike(this.b), false),
         c: tf.variable(tf.zerosLike(this.c), false),
-      };
+      }));
     }
     const metrics = tf.tidy(() => {
       const s = this.visibleScale;
