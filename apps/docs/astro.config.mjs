@@ -25,7 +25,7 @@ export default defineConfig({
       description: 'Energy-based models for JavaScript and TypeScript on TensorFlow.js.',
       plugins: api.plugins,
       sidebar: [
-        { label: 'Start here', items: ['getting-started'] },
+        { label: 'Start here', items: ['getting-started', 'gallery'] },
         // One page per package: src/content/docs/packages/<dir>.md(x), or packages/<dir>/DOCS.md
         // (copied in by config/package-pages.mjs).
         { label: 'Packages', autogenerate: { directory: 'packages' } },

@@ -212,6 +212,22 @@ test('home page renders with title and package list', async () => {
   await page.close();
 });
 
+test('gallery shows the CLI pictures with the commands that made them', async () => {
+  const { page, errs } = await openPage('/gallery/');
+  const images = await page
+    .locator('main img')
+    .evaluateAll((imgs) => imgs.map((i) => ({ src: i.getAttribute('src'), w: i.naturalWidth })));
+  assert.ok(images.length >= 4, `gallery has its pictures (found ${images.length})`);
+  for (const { src, w } of images) assert.ok(w > 0, `${src} decodes to an image`);
+  const code = await page.locator('main pre').allTextContents();
+  assert.ok(
+    code.some((c) => c.includes('ebm train mnist')),
+    'the command that made the pictures is shown',
+  );
+  assert.deepEqual(errs, [], 'no console errors, page errors or failed requests');
+  await page.close();
+});
+
 test('API reference index lists every documented package; sidebar links all resolve', async () => {
   const { page, errs } = await openPage('/api/');
   const links = await page
