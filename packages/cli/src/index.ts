@@ -12,7 +12,7 @@ export {
   type RbmMnistResult,
   trainRbmMnist,
 } from './rbm-mnist.js';
-export { energyLandscape, type LandscapeOptions, viridis } from './render.js';
+export { energyLandscape, type LandscapeOptions } from './render.js';
 export { type SampleOptions, sampleCheckpoint } from './sample.js';
 export {
   IMAGE_SGLD,

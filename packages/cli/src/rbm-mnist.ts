@@ -13,6 +13,7 @@ import { loadIdxImages, savePng } from '@ebmjs/datasets/node';
 import {
   ais,
   BernoulliRBM,
+  combineAisWeights,
   filtersToImage,
   pseudoLikelihood,
   reconstructionError,
@@ -243,27 +244,6 @@ function negFreeEnergyStats(rbm: BernoulliRBM, x: tf.Tensor2D): { mean: number; 
   return { mean, stdErr: n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN };
 }
 
-/** Combines the log importance weights of several AIS calls (same base model) into one estimate. */
-function combineAis(logZBase: number, logw: number[]) {
-  const m = logw.length;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const x of logw) max = Math.max(max, x);
-  let s = 0;
-  let s2 = 0;
-  for (const x of logw) {
-    const r = Math.exp(x - max);
-    s += r;
-    s2 += r * r;
-  }
-  const meanR = s / m;
-  const varR = Math.max(0, (s2 - m * meanR * meanR) / (m - 1));
-  return {
-    logZ: logZBase + max + Math.log(meanR),
-    logZStdErr: Math.sqrt(varR / m) / meanR,
-    effectiveSampleSize: (s * s) / s2,
-  };
-}
-
 function fixed(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
@@ -490,7 +470,7 @@ export async function trainRbmMnist(o: RbmMnistOptions): Promise<RbmMnistResult>
         ap.stop();
       }
       if (!stopped) {
-        const est = combineAis(logZBase, logw);
+        const est = combineAisWeights(logZBase, logw);
         const test = negFreeEnergyStats(rbm, testT);
         const train = negFreeEnergyStats(rbm, trainT);
         aisResult = {

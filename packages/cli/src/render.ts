@@ -3,31 +3,8 @@
  *
  * @module render
  */
-import type { RGBAImage } from '@ebmjs/datasets';
+import { type RGBAImage, viridis } from '@ebmjs/datasets';
 import * as tf from '@tensorflow/tfjs';
-
-/** Viridis, sampled at 9 points (matplotlib), interpolated linearly. */
-const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84],
-  [71, 44, 122],
-  [59, 81, 139],
-  [44, 113, 142],
-  [33, 144, 141],
-  [39, 173, 129],
-  [92, 200, 99],
-  [170, 220, 50],
-  [253, 231, 37],
-];
-
-/** Colour of t in [0, 1] on the viridis map. */
-export function viridis(t: number): [number, number, number] {
-  const u = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(u));
-  const f = u - i;
-  const a = VIRIDIS[i]!;
-  const b = VIRIDIS[i + 1]!;
-  return [0, 1, 2].map((k) => Math.round(a[k]! + f * (b[k]! - a[k]!))) as [number, number, number];
-}
 
 /** Options of {@link energyLandscape}. */
 export interface LandscapeOptions {

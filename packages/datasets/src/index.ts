@@ -22,6 +22,7 @@ export {
   epochs,
   type NumericArray,
 } from './batches.js';
+export { viridis } from './colormap.js';
 export { DatasetError, type DatasetErrorCode } from './errors.js';
 export {
   type CanvasLike,

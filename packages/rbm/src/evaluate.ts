@@ -298,6 +298,35 @@ export interface AISOptions {
 }
 
 /** Result of {@link ais}. */
+/**
+ * The AIS estimate from log importance weights: log Z = log Z_base + log(mean w), its delta-method
+ * standard error sd(w) / (sqrt(M) mean(w)) and the effective sample size (sum w)^2 / sum w^2,
+ * computed stably (weights rescaled by the largest). Weights of several {@link ais} calls on the
+ * same model and base (their `logWeights`, concatenated) combine into one estimate this way.
+ */
+export function combineAisWeights(
+  logZBase: number,
+  logWeights: ArrayLike<number>,
+): { logZ: number; logZStdErr: number; effectiveSampleSize: number } {
+  const m = logWeights.length;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < m; i++) max = Math.max(max, logWeights[i]!);
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < m; i++) {
+    const r = Math.exp(logWeights[i]! - max);
+    s += r;
+    s2 += r * r;
+  }
+  const meanR = s / m;
+  const varR = m > 1 ? Math.max(0, (s2 - m * meanR * meanR) / (m - 1)) : Number.NaN;
+  return {
+    logZ: logZBase + max + Math.log(meanR),
+    logZStdErr: Math.sqrt(varR / m) / meanR,
+    effectiveSampleSize: (s * s) / s2,
+  };
+}
+
 export interface AISResult {
   /** Estimate of log Z: log Z_base + log(mean importance weight). */
   logZ: number;
@@ -416,24 +445,13 @@ export function ais(rbm: RBM, options: AISOptions = {}): AISResult {
       v.dispose();
       baseBias.dispose();
     }
-    let max = Number.NEGATIVE_INFINITY;
-    for (const x of logw) max = Math.max(max, x);
-    let s = 0;
-    let s2 = 0;
-    for (const x of logw) {
-      const r = Math.exp(x - max);
-      s += r;
-      s2 += r * r;
-    }
-    const meanR = s / runs;
-    const varR = Math.max(0, (s2 - runs * meanR * meanR) / (runs - 1));
-    const logZ = logZBase + max + Math.log(meanR);
+    const { logZ, logZStdErr, effectiveSampleSize } = combineAisWeights(logZBase, logw);
     const result: AISResult = {
       logZ,
-      logZStdErr: Math.sqrt(varR / runs) / meanR,
+      logZStdErr,
       logZBase,
       logWeights: logw,
-      effectiveSampleSize: (s * s) / s2,
+      effectiveSampleSize,
       runs,
       steps: K,
     };

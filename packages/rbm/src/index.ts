@@ -18,6 +18,7 @@ export {
   type AISOptions,
   type AISResult,
   ais,
+  combineAisWeights,
   type ExactLogZOptions,
   exactLogZ,
   logLikelihood,

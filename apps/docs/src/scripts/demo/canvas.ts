@@ -1,32 +1,10 @@
 // A small canvas toolkit shared by the live demos: heat maps of a function on a 2-D grid, point
 // clouds, arrow fields and line charts. Plain canvas 2-D, no tfjs (see tf-grid.ts for that).
 
+import { viridis } from '@ebmjs/datasets';
+
 /** `[xmin, xmax, ymin, ymax]` of the plotted square in data units. */
 export type Extent = readonly [number, number, number, number];
-
-// viridis, sampled at 9 points and interpolated linearly
-const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84],
-  [71, 44, 122],
-  [59, 81, 139],
-  [44, 113, 142],
-  [33, 144, 141],
-  [39, 173, 129],
-  [92, 200, 99],
-  [170, 220, 50],
-  [253, 231, 37],
-];
-
-/** Viridis colour for t in [0, 1] (clipped; NaN is drawn red). */
-export function viridis(t: number): [number, number, number] {
-  if (Number.isNaN(t)) return [220, 30, 30];
-  const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(u));
-  const f = u - i;
-  const a = VIRIDIS[i]!;
-  const b = VIRIDIS[i + 1]!;
-  return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
-}
 
 /**
  * How energies become colours: `'density'` shows exp(-(E - min E)) (bright = likely); `'energy'`
