@@ -11,7 +11,9 @@ import { benchDir, machineInfo, saveResult } from './lib.mjs';
 /** Registered benches: name -> module path (relative to bench/). Add new benches here. */
 const BENCHES = {
   'conv-step': './conv-step.mjs',
+  'cd-iteration': './cd-iteration.mjs',
   'rbm-sklearn': './rbm-sklearn.mjs',
+  'score-matching': './score-matching.mjs',
 };
 
 const args = process.argv.slice(2);

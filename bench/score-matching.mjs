@@ -6,7 +6,7 @@
 //   ssm: sliced SM, variance-reduced, 1 Rademacher projection (third order)
 //   esm: exact SM: exact trace at 2-D (batch tiled 2x), Hutchinson (1 probe) at 784-D
 //   nce: NCE, ratio 1, Gaussian noise fitted to the data, learnable log Z (first order)
-// Standalone: node bench/score-matching.mjs [--quick]; or register it in run.mjs.
+// Standalone: node bench/score-matching.mjs [--quick]; or node bench/run.mjs score-matching.
 // Needs built dist/ of tensor-backend, energy-nets and score-matching.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

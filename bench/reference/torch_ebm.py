@@ -1,12 +1,16 @@
 """PyTorch CPU reference for the ebmjs benchmarks: the book's energy network and Lippe's
 training loop (60 SGLD steps + one Adam update), timed on the same machine in the same run.
 
-Prints one JSON object: ms per Langevin step and per training iteration (medians).
+Prints one JSON object: ms per Langevin step and per training iteration (medians, minima and
+all samples).
 Run with Debian's interpreter: /usr/bin/python3 bench/reference/torch_ebm.py --batch 128
+With --serve it warms up and then times one step or iteration per 'step' / 'iter' line on stdin
+(bench/cd-iteration.mjs uses this to interleave PyTorch with ebmjs round by round).
 """
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -47,6 +51,22 @@ def langevin(model, x, steps, step_size=10.0, noise=0.005, grad_clip=0.03):
     return x
 
 
+def serve(info, time_step, time_iter):
+    """Line protocol for interleaved timing: prints 'ready <json>', then answers each 'step' or
+    'iter' line on stdin with the milliseconds it took; 'quit' or end of input stops."""
+    print('ready ' + json.dumps(info), flush=True)
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == 'step':
+            print(f'{time_step():.4f}', flush=True)
+        elif cmd == 'iter':
+            print(f'{time_iter():.4f}', flush=True)
+        elif cmd in ('quit', ''):
+            break
+        else:
+            print(f'error unknown command {cmd!r}', flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--batch', type=int, default=128)
@@ -54,6 +74,9 @@ def main():
     ap.add_argument('--steps', type=int, default=60)
     ap.add_argument('--reps', type=int, default=15)
     ap.add_argument('--iters', type=int, default=3)
+    ap.add_argument('--serve', action='store_true',
+                    help="warm up, print 'ready <json>', then time one Langevin step per 'step' "
+                         "line and one training iteration per 'iter' line read from stdin")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -61,13 +84,6 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.0, 0.999))
     real = torch.rand(a.batch, 1, 32, 32) * 2 - 1
     x = torch.rand(a.batch, 1, 32, 32) * 2 - 1
-
-    langevin(model, x, 3)  # warm-up
-    step_ms = []
-    for _ in range(a.reps):
-        t = time.perf_counter()
-        langevin(model, x, 1)
-        step_ms.append((time.perf_counter() - t) * 1e3)
 
     def train_iter():
         fake = langevin(model, torch.rand(a.batch, 1, 32, 32) * 2 - 1, a.steps)
@@ -78,16 +94,32 @@ def main():
         loss.backward()
         opt.step()
 
-    train_iter()
-    iter_ms = []
-    for _ in range(a.iters):
+    def time_step():
+        t = time.perf_counter()
+        langevin(model, x, 1)
+        return (time.perf_counter() - t) * 1e3
+
+    def time_iter():
         t = time.perf_counter()
         train_iter()
-        iter_ms.append((time.perf_counter() - t) * 1e3)
+        return (time.perf_counter() - t) * 1e3
+
+    info = {'impl': 'pytorch', 'version': torch.__version__, 'threads': a.threads,
+            'batch': a.batch, 'steps_per_iter': a.steps}
+    langevin(model, x, 3)  # warm-up
+    if a.serve:
+        train_iter()  # warm-up (creates Adam's state)
+        serve(info, time_step, time_iter)
+        return
+    step_ms = [time_step() for _ in range(a.reps)]
+    train_iter()
+    iter_ms = [time_iter() for _ in range(a.iters)]
     print(json.dumps({
-        'impl': 'pytorch', 'version': torch.__version__, 'threads': a.threads, 'batch': a.batch,
+        **info,
         'langevin_step_ms': statistics.median(step_ms), 'train_iter_ms': statistics.median(iter_ms),
-        'steps_per_iter': a.steps,
+        'langevin_step_min_ms': min(step_ms), 'train_iter_min_ms': min(iter_ms),
+        'langevin_step_samples': [round(v, 2) for v in step_ms],
+        'train_iter_samples': [round(v, 2) for v in iter_ms],
     }))
 
 

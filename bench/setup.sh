@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Python references the benches compare against: Debian's python3-torch (PyTorch
+# CPU, for bench/reference/torch_ebm.py and score_matching_torch.py) and python3-sklearn (for
+# rbm_sklearn.py), for /usr/bin/python3. Does nothing when both already import.
+# Run by `npm run bench` (the bench workspace script) before run.mjs. Needs root (or sudo) and
+# apt; set EBMJS_BENCH_NO_SETUP=1 to skip it (the benches then skip a missing reference).
+set -euo pipefail
+
+PYTHON=/usr/bin/python3
+
+if [[ -n "${EBMJS_BENCH_NO_SETUP:-}" ]]; then
+  exit 0
+fi
+if "$PYTHON" -c 'import torch, sklearn' 2>/dev/null; then
+  exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "bench/setup.sh: $PYTHON lacks torch or sklearn and apt-get is missing; the Python references will be skipped" >&2
+  exit 0
+fi
+SUDO=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  if command -v sudo >/dev/null; then
+    SUDO=(sudo)
+  else
+    echo "bench/setup.sh: not root and no sudo; install python3-torch python3-sklearn yourself" >&2
+    exit 0
+  fi
+fi
+echo "bench/setup.sh: installing Debian's python3-torch and python3-sklearn (once)" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends python3-torch python3-sklearn
+"$PYTHON" -c 'import torch, sklearn; print(f"torch {torch.__version__}, sklearn {sklearn.__version__}")'
