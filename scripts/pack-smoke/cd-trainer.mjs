@@ -15,5 +15,5 @@ const trainer = createCDTrainer({
 const m = trainer.step(tf.randomUniform([16, 2], -1, 1, 'float32', 3));
 if (!Number.isFinite(m.loss)) throw new Error(`loss ${m.loss}`);
 console.log(
-  `one CD step: loss ${m.loss.toFixed(4)}, tensors ${before} -> ${tf.memory().numTensors}`,
+  `one CD step (5 SGLD steps + Adam): loss ${m.loss.toFixed(4)}, cdiv ${m.cdiv.toFixed(4)}`,
 );
