@@ -840,7 +840,7 @@ export class GaussianBernoulliRBM extends RBM {
     return input;
   }
   protected sampleVisibleFromMean(mean: tf.Tensor2D, rng: Rng): tf.Tensor2D {
-    return tf.tidy(() => tf.add(mean, fast.normal(mean.shape, this.sigma, rng)) as tf.Tensor2D);
+    return tf.tidy(() => tf.add(mean, rng.normal(mean.shape, 0, this.sigma)) as tf.Tensor2D);
   }
   protected visibleBiasGradient(v0: tf.Tensor2D, vk: tf.Tensor2D): tf.Tensor1D {
     // d(-E)/db_i = (v_i - b_i) / sigma^2; b cancels in the data-minus-model difference.
@@ -849,7 +849,7 @@ export class GaussianBernoulliRBM extends RBM {
   }
   protected noise(n: number, rng: Rng): tf.Tensor2D {
     return tf.tidy(
-      () => tf.add(fast.normal([n, this.visible], this.sigma, rng), this.b) as tf.Tensor2D,
+      () => tf.add(rng.normal([n, this.visible], 0, this.sigma), this.b) as tf.Tensor2D,
     );
   }
   /**

@@ -38,6 +38,7 @@ export {
   swish,
   tanh,
 } from './ops.js';
+export { normalArray, uniformArray } from './random-arrays.js';
 export { createRng, Rng, type RngState, type SeedOrRng, toRng } from './rng.js';
 export {
   assertFinite,

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from './errors.js';
+import { normalArray } from './random-arrays.js';
 import { assertInteger, assertNumber } from './validate.js';
 
 /** Serialisable state of an {@link Rng}. */
@@ -58,11 +59,19 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** A tensor of N(mean, std^2) draws. */
+  /**
+   * A tensor of N(mean, std^2) draws, generated in JS ({@link normalArray}: a ziggurat on a
+   * xoshiro128** stream seeded by one {@link Rng.nextSeed}) and uploaded: the same numbers on every
+   * backend, and several times cheaper than seeded `tf.randomNormal`.
+   */
   normal(shape: number[], mean = 0, std = 1): tf.Tensor {
     assertNumber('mean', mean);
     assertNumber('std', std);
-    return tf.randomNormal(shape, mean, std, 'float32', this.nextSeed());
+    shape.forEach((d, i) => {
+      assertInteger(`shape[${i}]`, d, 0);
+    });
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tf.tensor(normalArray(n, this.nextSeed(), mean, std), shape, 'float32');
   }
 
   /** A tensor of U[min, max) draws. */

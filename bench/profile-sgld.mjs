@@ -1,0 +1,77 @@
+// Per-kernel profile of one real SGLD step (book conv net, batch 128, book settings) on wasm with
+// ebmjs's kernel fills: wraps every registered wasm kernel with a wall-clock timer (self time:
+// time of kernels called from inside a kernel, as the fills do, is subtracted from the caller).
+//   node bench/profile-sgld.mjs [--steps 20] [--batch 128]
+import { convEnergyNet } from '@ebmjs/energy-nets';
+import { disposeState, sgld } from '@ebmjs/langevin';
+import { createRng, initBackend } from '@ebmjs/tensor-backend';
+import * as tf from '@tensorflow/tfjs';
+
+const args = process.argv.slice(2);
+const arg = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
+const STEPS = Number(arg('steps', '20'));
+const BATCH = Number(arg('batch', '128'));
+await initBackend({ backend: 'wasm' });
+
+const stats = new Map();
+const childTime = [];
+for (const cfg of tf.getKernelsForBackend('wasm')) {
+  const f = cfg.kernelFunc;
+  tf.unregisterKernel(cfg.kernelName, 'wasm');
+  tf.registerKernel({
+    ...cfg,
+    kernelFunc: (a) => {
+      childTime.push(0);
+      const t0 = performance.now();
+      const out = f(a);
+      const total = performance.now() - t0;
+      const child = childTime.pop();
+      if (childTime.length) childTime[childTime.length - 1] += total;
+      const shp = (a.inputs.x ?? Object.values(a.inputs)[0])?.shape?.join('x') ?? '';
+      const key = `${cfg.kernelName} ${shp}`;
+      const s = stats.get(key) ?? { calls: 0, self: 0, total: 0 };
+      s.calls++;
+      s.self += total - child;
+      s.total += total;
+      stats.set(key, s);
+      return out;
+    },
+  });
+}
+const model = convEnergyNet({ seed: 1 });
+const sampler = sgld(model.energy, { seed: 2 });
+const x0 = createRng(3).uniform([BATCH, 32, 32, 1], -1, 1);
+let state = sampler.init(x0);
+const step = () => {
+  const t0 = performance.now();
+  const [next] = sampler.step(state);
+  next.x.dataSync();
+  disposeState(state);
+  state = next;
+  return performance.now() - t0;
+};
+for (let i = 0; i < 3; i++) step();
+stats.clear();
+const times = [];
+for (let i = 0; i < STEPS; i++) times.push(step());
+times.sort((a, b) => a - b);
+const wall = times.reduce((a, b) => a + b, 0) / STEPS;
+const rows = [...stats.entries()]
+  .map(([k, s]) => ({
+    kernel: k,
+    calls: s.calls / STEPS,
+    selfMs: s.self / STEPS,
+    totalMs: s.total / STEPS,
+  }))
+  .sort((a, b) => b.selfMs - a.selfMs);
+const selfSum = rows.reduce((a, r) => a + r.selfMs, 0);
+console.log(`load ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+console.log(
+  `step ms: mean ${wall.toFixed(1)} median ${times[STEPS >> 1].toFixed(1)} min ${times[0].toFixed(1)}; kernels (self) ${selfSum.toFixed(1)} ms, outside kernels ${(wall - selfSum).toFixed(1)} ms`,
+);
+for (const r of rows.slice(0, 40)) {
+  console.log(
+    `${r.selfMs.toFixed(2).padStart(7)} ${r.totalMs.toFixed(2).padStart(7)} ${String(r.calls).padStart(4)}  ${r.kernel}`,
+  );
+}
+disposeState(state);

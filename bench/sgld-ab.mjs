@@ -1,0 +1,82 @@
+// Interleaved before/after timing of one real SGLD step (book conv net, batch 128, book settings,
+// wasm with ebmjs's kernel fills) for the changes in bench/NOTES.md's perf log. Each toggle puts
+// back the old behaviour in-process ("before") and restores the current code ("after"); rounds
+// alternate before/after so that machine-load drift hits both alike.
+//   node bench/sgld-ab.mjs --toggle noise [--rounds 20] [--steps 3]
+import { readFileSync } from 'node:fs';
+import { convEnergyNet } from '@ebmjs/energy-nets';
+import { disposeState, sgld } from '@ebmjs/langevin';
+import { createRng, initBackend, Rng } from '@ebmjs/tensor-backend';
+import * as tf from '@tensorflow/tfjs';
+
+const args = process.argv.slice(2);
+const arg = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
+const ROUNDS = Number(arg('rounds', '20'));
+const STEPS = Number(arg('steps', '3'));
+const which = arg('toggle', 'noise');
+await initBackend({ backend: 'wasm' });
+
+const toggles = {
+  // Rng.normal as it was: seeded tf.randomNormal.
+  noise: () => {
+    const now = Rng.prototype.normal;
+    return {
+      before: () => {
+        Rng.prototype.normal = function (shape, mean = 0, std = 1) {
+          return tf.randomNormal(shape, mean, std, 'float32', this.nextSeed());
+        };
+      },
+      after: () => {
+        Rng.prototype.normal = now;
+      },
+    };
+  },
+  none: () => ({ before: () => {}, after: () => {} }),
+};
+const toggle = toggles[which]();
+
+const model = convEnergyNet({ seed: 1 });
+const sampler = sgld(model.energy, { seed: 2 });
+const x0 = createRng(3).uniform([128, 32, 32, 1], -1, 1);
+let state = sampler.init(x0);
+const step = () => {
+  const t0 = performance.now();
+  const [next] = sampler.step(state);
+  next.x.dataSync();
+  disposeState(state);
+  state = next;
+  return performance.now() - t0;
+};
+const times = { before: [], after: [] };
+const load0 = readFileSync('/proc/loadavg', 'utf8').trim();
+for (const side of ['before', 'after']) {
+  toggle[side]();
+  step();
+  step();
+}
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 ? ['before', 'after'] : ['after', 'before'];
+  for (const side of order) {
+    toggle[side]();
+    for (let s = 0; s < STEPS; s++) times[side].push(step());
+  }
+}
+toggle.after();
+const stat = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[s.length >> 1], min: s[0], mean: s.reduce((a, b) => a + b, 0) / s.length };
+};
+const b = stat(times.before);
+const a = stat(times.after);
+const f = (x) => x.toFixed(1);
+console.log(
+  `toggle ${which}: ${ROUNDS} rounds x ${STEPS} steps, load ${load0} -> ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+);
+console.log(`before: median ${f(b.median)} min ${f(b.min)} mean ${f(b.mean)} ms`);
+console.log(`after:  median ${f(a.median)} min ${f(a.min)} mean ${f(a.mean)} ms`);
+console.log(
+  `delta:  median ${f(a.median - b.median)} min ${f(a.min - b.min)} mean ${f(a.mean - b.mean)} ms`,
+);
+disposeState(state);
+x0.dispose();
+model.dispose();
