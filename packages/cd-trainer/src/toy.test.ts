@@ -52,8 +52,14 @@ describe('training on eight Gaussians (2-D, MLP energy)', () => {
     // pushed away from the data and the distance grows.
     expect(after).toBeLessThan(0.5 * before);
     // Before training the net does not tell noise from data (about 0); after, noise has the
-    // higher energy. Energies stay small because alpha * E² keeps them near 0.
-    expect(valAfter).toBeGreaterThan(valBefore);
+    // higher energy. Energies stay small because alpha * E² keeps them near 0, and one validation
+    // cdiv is a Langevin estimate with noise of about +-0.004 (the untrained net measured -0.0123
+    // with one random stream and +0.0039 with another, then -0.0013 after the first epoch), so
+    // compare the means of the first and the last three epochs (measured -0.0005 -> 0.0023).
+    const val = res.history.map((h) => h.valCdiv!);
+    const mean3 = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean3(val.slice(-3))).toBeGreaterThan(mean3(val.slice(0, 3)));
+    expect(mean3(val.slice(-3))).toBeGreaterThan(0);
     expect(valAfter).toBeGreaterThan(0);
     trainer.dispose();
     model.dispose();
