@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { convEnergyNet } from '@ebmjs/energy-nets';
 import { disposeState, sgld } from '@ebmjs/langevin';
-import { createRng, initBackend, Rng } from '@ebmjs/tensor-backend';
+import {
+  createRng,
+  initBackend,
+  Rng,
+  registerWasmZeroCopyKernels,
+  unregisterWasmZeroCopyKernels,
+} from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 
 const args = process.argv.slice(2);
@@ -31,6 +37,11 @@ const toggles = {
       },
     };
   },
+  // wasm's stock Identity and Cast (copying) instead of the zero-copy fills.
+  copies: () => ({
+    before: () => unregisterWasmZeroCopyKernels(),
+    after: () => registerWasmZeroCopyKernels(),
+  }),
   none: () => ({ before: () => {}, after: () => {} }),
 };
 const toggle = toggles[which]();

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError } from './errors.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
+import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
 
 /** Backends ebmjs knows how to load. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -63,8 +64,11 @@ export function isNode(): boolean {
   );
 }
 
-// wasm lacks Conv2DBackpropFilter and has a slow Conv2DBackpropInput: see kernels/.
-const kernelFills = new Map<string, () => string[]>([['wasm', () => registerWasmKernelFills()]]);
+// wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and copies on Identity and
+// same-dtype Cast: see kernels/.
+const kernelFills = new Map<string, () => string[]>([
+  ['wasm', () => [...registerWasmKernelFills(), ...registerWasmZeroCopyKernels()]],
+]);
 
 /**
  * Registers a function that installs kernel fills for a backend; {@link initBackend} calls it when

@@ -28,6 +28,10 @@ export {
   type WasmKernelFillOptions,
 } from './kernels/wasm-conv-grads.js';
 export {
+  registerWasmZeroCopyKernels,
+  unregisterWasmZeroCopyKernels,
+} from './kernels/wasm-zero-copy.js';
+export {
   type ActivationName,
   activations,
   elu,
