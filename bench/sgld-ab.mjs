@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { convEnergyNet } from '@ebmjs/energy-nets';
 import { disposeState, sgld } from '@ebmjs/langevin';
 import {
+  activations,
   createRng,
   initBackend,
   Rng,
@@ -42,6 +43,42 @@ const toggles = {
     before: () => unregisterWasmZeroCopyKernels(),
     after: () => registerWasmZeroCopyKernels(),
   }),
+  // The activations as they were: swish = mul(x, sigmoid(x)) with a customGrad sigmoid whose
+  // gradient always recomputes sigmoid from the saved input.
+  swish: () => {
+    const oldSigmoid = tf.customGrad((x, save) => {
+      save([x]);
+      return {
+        value: tf.sigmoid(x),
+        gradFunc: (dy, [sx]) => {
+          const sg = oldSigmoid(sx);
+          return tf.mul(dy, tf.mul(sg, tf.sub(1, sg)));
+        },
+      };
+    });
+    const oldSwish = (x) => tf.tidy(() => tf.mul(x, oldSigmoid(x)));
+    const now = activations.swish;
+    return {
+      before: () => {
+        activations.swish = oldSwish;
+      },
+      after: () => {
+        activations.swish = now;
+      },
+    };
+  },
+  // Plain tfjs ops (not higher-order correct), for reference: swish = mul(x, tf.sigmoid(x)).
+  plainswish: () => {
+    const now = activations.swish;
+    return {
+      before: () => {
+        activations.swish = (x) => tf.mul(x, tf.sigmoid(x));
+      },
+      after: () => {
+        activations.swish = now;
+      },
+    };
+  },
   none: () => ({ before: () => {}, after: () => {} }),
 };
 const toggle = toggles[which]();

@@ -72,6 +72,35 @@ describe('higher-order-correct activations', () => {
     expect(at(d(d(swish)), 0.3)).toBeCloseTo(0.478, 3);
   });
 
+  it('first derivatives from the saved output (plain gradients) match the recorded path', () => {
+    // A plain tf.grad runs the backward pass with nothing recording, so sigmoid, swish, tanh, exp
+    // and softplus use their output-based derivative; inside an outer gradient the same
+    // derivative is built from x. Both must agree with each other and with the closed form.
+    const n = 1001;
+    const xs = Array.from({ length: n }, (_, i) => -8 + (16 * i) / (n - 1));
+    const x = tf.tensor1d(xs);
+    for (const name of ['sigmoid', 'swish', 'tanh', 'exp', 'softplus']) {
+      const f = ops[name]!;
+      const g = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(f(u)))(t);
+      const fast = tf.tidy(() => g(x).dataSync().slice());
+      let traced = new Float32Array(0);
+      tf.tidy(() =>
+        tf.grad((t: tf.Tensor) => {
+          const gt = g(t);
+          traced = gt.dataSync().slice();
+          return tf.sum(gt);
+        })(x),
+      );
+      for (let i = 0; i < n; i++) {
+        const want = analytic[name]!(xs[i]!)[1]!;
+        const tol = 2e-6 + 2e-6 * Math.abs(want);
+        expect(Math.abs(fast[i]! - want), `${name} fast at ${xs[i]}`).toBeLessThan(tol);
+        expect(Math.abs(traced[i]! - want), `${name} traced at ${xs[i]}`).toBeLessThan(tol);
+      }
+    }
+    x.dispose();
+  });
+
   it('softplus and logSigmoid are stable for large |x|', () => {
     expect(at(softplus, 100)).toBeCloseTo(100, 3);
     expect(at(softplus, -100)).toBeGreaterThanOrEqual(0);

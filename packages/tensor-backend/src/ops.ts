@@ -14,17 +14,41 @@ import * as tf from '@tensorflow/tfjs';
 
 type Unary = <T extends tf.Tensor>(x: T) => T;
 
+/**
+ * True while the engine records operations for a gradient, i.e. when the ops run now could be
+ * differentiated later. A gradient function running with recording off is the last derivative
+ * anyone takes through it, so it may use the saved forward output (cheaper, not on the tape).
+ */
+function recording(): boolean {
+  const state = tf.engine().state;
+  return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+/**
+ * A unary op with `derivative` written with ops of this module (so the tape records it as a
+ * function of x and higher derivatives stay exact). `fromOutput`, if given, is the same
+ * derivative computed from the saved output y (and x): used only when nothing records the
+ * backward pass (a plain first-order gradient, the Langevin/SGLD case), where it saves
+ * recomputing the activation.
+ */
 function unary(
   forward: (x: tf.Tensor) => tf.Tensor,
   derivative: (x: tf.Tensor) => tf.Tensor,
+  fromOutput?: (y: tf.Tensor, x: tf.Tensor) => tf.Tensor,
 ): Unary {
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x]);
+    const y = forward(x);
+    save(fromOutput ? [x, y] : [x]);
     return {
-      value: forward(x),
-      // The derivative is built from ops of this module, never from the saved output, so the
-      // tape records it as a function of x and higher derivatives stay exact.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, derivative(saved[0]!)),
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.mul(
+          dy,
+          fromOutput && !recording()
+            ? fromOutput(saved[1]!, saved[0]!)
+            : // Never from the saved output here: the tape must see a function of x.
+              derivative(saved[0]!),
+        ),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (<T extends tf.Tensor>(x: T) => op(x) as T) as Unary;
@@ -37,12 +61,14 @@ export const sigmoid: Unary = unary(
     const s = sigmoid(x);
     return tf.mul(s, tf.sub(1, s));
   },
+  (s) => tf.mul(s, tf.sub(1, s)),
 );
 
 /** Exponential, exact to any derivative order. */
 export const exp: Unary = unary(
   (x) => tf.exp(x),
   (x) => exp(x),
+  (y) => y,
 );
 
 /** Hyperbolic tangent, exact to any derivative order. */
@@ -52,6 +78,7 @@ export const tanh: Unary = unary(
     const t = tanh(x);
     return tf.sub(1, tf.square(t));
   },
+  (t) => tf.sub(1, tf.square(t)),
 );
 
 /** Softplus log(1 + e^x), computed stably; its derivative is {@link sigmoid}. */
@@ -59,6 +86,7 @@ export const softplus: Unary = unary(
   // max(x, 0) + log1p(exp(-|x|)) never overflows.
   (x) => tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x))))),
   (x) => sigmoid(x),
+  (_y, x) => tf.sigmoid(x),
 );
 
 /** log(sigmoid(x)) = -softplus(-x), stable for large |x|. */
@@ -66,10 +94,31 @@ export function logSigmoid<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => tf.neg(softplus(tf.neg(x)))) as T;
 }
 
-/** Swish / SiLU x * sigmoid(x) (the book's activation), exact to any derivative order. */
-export function swish<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.mul(x, sigmoid(x))) as T;
-}
+/**
+ * Swish / SiLU x * sigmoid(x) (the book's activation), exact to any derivative order. One op with
+ * its own gradient: swish'(x) = s + x s (1 - s) with s = sigmoid(x), written with this module's
+ * sigmoid when the backward pass is recorded (higher orders), else s + y (1 - s) from the saved
+ * s and y = x s (4 kernels instead of the 7 of differentiating `mul(x, sigmoid(x))`).
+ */
+export const swish: Unary = (() => {
+  const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const s = tf.sigmoid(x);
+    const y = tf.mul(x, s);
+    save([x, s, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, ss, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        if (recording()) {
+          const sg = sigmoid(sx);
+          return tf.mul(dy, tf.add(sg, tf.mul(tf.mul(sx, sg), tf.sub(1, sg))));
+        }
+        return tf.mul(dy, tf.add(ss, tf.mul(sy, tf.sub(1, ss))));
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (<T extends tf.Tensor>(x: T) => op(x) as T) as Unary;
+})();
 
 /** ELU with alpha = 1: x for x > 0, e^x - 1 otherwise, exact to any derivative order. */
 export function elu<T extends tf.Tensor>(x: T): T {
