@@ -27,8 +27,9 @@ for (const cfg of tf.getKernelsForBackend('wasm')) {
       const total = performance.now() - t0;
       const child = childTime.pop();
       if (childTime.length) childTime[childTime.length - 1] += total;
-      const shp = (a.inputs.x ?? Object.values(a.inputs)[0])?.shape?.join('x') ?? '';
-      const key = `${cfg.kernelName} ${shp}`;
+      const key = `${cfg.kernelName} ${Object.values(a.inputs)
+        .map((t) => t?.shape?.join('x') ?? '')
+        .join(',')}${a.attrs?.transposeA ? ' tA' : ''}${a.attrs?.transposeB ? ' tB' : ''}`;
       const s = stats.get(key) ?? { calls: 0, self: 0, total: 0 };
       s.calls++;
       s.self += total - child;

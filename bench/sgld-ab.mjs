@@ -11,7 +11,9 @@ import {
   createRng,
   initBackend,
   Rng,
+  registerWasmMatMulKernel,
   registerWasmZeroCopyKernels,
+  unregisterWasmMatMulKernel,
   unregisterWasmZeroCopyKernels,
 } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
@@ -79,6 +81,11 @@ const toggles = {
       },
     };
   },
+  // wasm's stock BatchMatMul (slow transposed operands) instead of the explicit-transpose fill.
+  matmul: () => ({
+    before: () => unregisterWasmMatMulKernel(),
+    after: () => registerWasmMatMulKernel(),
+  }),
   none: () => ({ before: () => {}, after: () => {} }),
 };
 const toggle = toggles[which]();

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError } from './errors.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
+import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
 
 /** Backends ebmjs knows how to load. */
@@ -64,10 +65,17 @@ export function isNode(): boolean {
   );
 }
 
-// wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and copies on Identity and
-// same-dtype Cast: see kernels/.
+// wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
+// BatchMatMul, and copies on Identity and same-dtype Cast: see kernels/.
 const kernelFills = new Map<string, () => string[]>([
-  ['wasm', () => [...registerWasmKernelFills(), ...registerWasmZeroCopyKernels()]],
+  [
+    'wasm',
+    () => [
+      ...registerWasmKernelFills(),
+      ...registerWasmZeroCopyKernels(),
+      ...registerWasmMatMulKernel(),
+    ],
+  ],
 ]);
 
 /**

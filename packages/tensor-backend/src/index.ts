@@ -27,6 +27,7 @@ export {
   type WasmInputGradMethod,
   type WasmKernelFillOptions,
 } from './kernels/wasm-conv-grads.js';
+export { registerWasmMatMulKernel, unregisterWasmMatMulKernel } from './kernels/wasm-matmul.js';
 export {
   registerWasmZeroCopyKernels,
   unregisterWasmZeroCopyKernels,
