@@ -16,42 +16,29 @@
 // Standalone: node bench/cd-iteration.mjs [--quick] [--no-cpu] [--no-passive];
 // or node bench/run.mjs cd-iteration [--quick] [--no-cpu] [--no-passive].
 // Needs the built dist/ of the packages (npx turbo run build).
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createCDTrainer } from '@ebmjs/cd-trainer';
 import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
-import { disposeState, sgld } from '@ebmjs/langevin';
-import { ReplayBuffer } from '@ebmjs/replay-buffer';
 import { createRng, initBackend } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
-import { benchDir, fmtMs, fmtRatio, machineInfo, summarize, table } from './lib.mjs';
+import { ALPHA, BATCH, cdTrainer, LR, SGLD, SHAPE, STEPS, sgldChain } from './cd-pipeline.mjs';
+import {
+  fmtMs,
+  fmtRatio,
+  interleave,
+  loadavg,
+  machineInfo,
+  startTorchWorkers,
+  summarize,
+  table,
+} from './lib.mjs';
 
 export const name = 'cd-iteration';
 export const description =
   "ebmjs's real CD pipeline (convEnergyNet + sgld + ReplayBuffer + createCDTrainer), book net, batch 128: ms per Langevin step and per training iteration (60 steps + Adam) on wasm (and cpu, step only) vs PyTorch CPU 2 and 1 threads, interleaved";
 
-const BATCH = 128;
-const SHAPE = [32, 32, 1];
-/** The book's SGLD settings, spelled out (they are also @ebmjs/langevin's defaults). */
-const SGLD = { stepSize: 10, noise: 0.005, gradClip: 0.03, clamp: [-1, 1] };
-const STEPS = 60;
-const LR = 1e-4;
-const ALPHA = 0.1;
-
-function loadavg() {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ');
-  } catch {
-    return 'n/a';
-  }
-}
-
 /** The real batch: the first 128 bundled MNIST digits (32x32, [-1, 1]); uniform if that fails. */
-async function realBatch(log) {
+export async function realBatch(log) {
   const t0 = performance.now();
   try {
     const { data, shape } = await loadMnist({ n: BATCH });
@@ -62,166 +49,6 @@ async function realBatch(log) {
     const data = t.dataSync().slice();
     t.dispose();
     return { data, shape: [BATCH, ...SHAPE], source: 'uniform', ms: performance.now() - t0 };
-  }
-}
-
-/** A chain of the real sgld sampler on 128 chains; `step()` times one transition. */
-function sgldChain(model) {
-  const sampler = sgld(model.energy, { ...SGLD, seed: 2 });
-  const x0 = createRng(3).uniform([BATCH, ...SHAPE], -1, 1);
-  let state = sampler.init(x0);
-  x0.dispose();
-  return {
-    step() {
-      const t0 = performance.now();
-      const [next] = sampler.step(state);
-      next.x.dataSync(); // wait for the backend (wasm and cpu run synchronously anyway)
-      const ms = performance.now() - t0;
-      disposeState(state);
-      state = next;
-      return ms;
-    },
-    /** Samples finite and inside the clamp; disposes the chain. */
-    finish() {
-      const x = state.x.dataSync();
-      let ok = true;
-      for (const v of x) if (!(v >= SGLD.clamp[0] && v <= SGLD.clamp[1])) ok = false;
-      disposeState(state);
-      return ok;
-    },
-  };
-}
-
-/** The real trainer (book settings); `iter()` times one trainer.step on the real batch. */
-function cdTrainer(model, real) {
-  const buffer = new ReplayBuffer({ shape: SHAPE, capacity: 8192, reinitProb: 0.05, seed: 3 });
-  const optimizer = tf.train.adam(LR, 0.0, 0.999); // the book's betas: beta1 = 0
-  const trainer = createCDTrainer({
-    model,
-    buffer,
-    sampler: (energy, { seed }) => sgld(energy, { ...SGLD, seed }),
-    optimizer,
-    learningRate: LR,
-    alpha: ALPHA,
-    steps: STEPS,
-    realNoise: 0.005,
-    clamp: SGLD.clamp,
-    seed: 4,
-  });
-  const batch = tf.tensor(real.data, real.shape);
-  const metrics = [];
-  return {
-    trainer,
-    metrics,
-    iter() {
-      const t0 = performance.now();
-      metrics.push(trainer.step(batch));
-      return performance.now() - t0;
-    },
-    dispose() {
-      batch.dispose();
-      optimizer.dispose();
-    },
-    get bufferSize() {
-      return buffer.size;
-    },
-  };
-}
-
-/**
- * A long-lived PyTorch worker (torch_ebm.py --serve): `step()` / `iter()` resolve to the ms of
- * one Langevin step / training iteration timed inside Python. `start` resolves to null when
- * torch is missing (the reason goes to `log`).
- */
-class TorchWorker {
-  static async start(label, threads, env, log) {
-    const script = join(benchDir, 'reference/torch_ebm.py');
-    if (!existsSync(script)) return null;
-    const args = [script, '--serve', '--batch', String(BATCH), '--threads', String(threads)];
-    const child = spawn('/usr/bin/python3', [...args, '--steps', String(STEPS)], {
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const w = new TorchWorker(label, threads, env, child);
-    try {
-      const ready = await w.next(600_000);
-      if (!ready.startsWith('ready ')) throw new Error(`unexpected: ${ready}`);
-      w.info = JSON.parse(ready.slice(6));
-      return w;
-    } catch (e) {
-      log(`(pytorch ${label} skipped: ${w.stderr.trim().split('\n').pop() || e.message})`);
-      w.close();
-      return null;
-    }
-  }
-
-  constructor(label, threads, env, child) {
-    this.label = label;
-    this.threads = threads;
-    this.env = env;
-    this.child = child;
-    this.stderr = '';
-    this.lines = [];
-    this.waiting = null;
-    child.stderr.on('data', (d) => {
-      this.stderr += d;
-    });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (this.waiting) {
-        const { resolve } = this.waiting;
-        this.waiting = null;
-        resolve(line);
-      } else this.lines.push(line);
-    });
-    child.on('exit', (code) => {
-      if (this.waiting) {
-        const { reject } = this.waiting;
-        this.waiting = null;
-        reject(new Error(`torch_ebm.py exited with code ${code}`));
-      }
-    });
-  }
-
-  next(timeoutMs) {
-    if (this.lines.length) return Promise.resolve(this.lines.shift());
-    if (this.child.exitCode !== null) return Promise.reject(new Error('torch_ebm.py exited'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
-      this.waiting = {
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-    });
-  }
-
-  async command(cmd) {
-    this.child.stdin.write(`${cmd}\n`);
-    const line = await this.next(600_000);
-    const ms = Number(line);
-    if (!Number.isFinite(ms)) throw new Error(`torch_ebm.py ${cmd}: ${line}`);
-    return ms;
-  }
-
-  step() {
-    return this.command('step');
-  }
-
-  iter() {
-    return this.command('iter');
-  }
-
-  close() {
-    if (this.child.exitCode === null) {
-      this.child.stdin.end('quit\n');
-      // do not keep the bench process alive for a stuck worker
-      setTimeout(() => this.child.exitCode === null && this.child.kill(), 5000).unref();
-    }
   }
 }
 
@@ -255,30 +82,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   const tensorsWarm = tf.memory().numTensors;
 
   // ---- PyTorch workers (each warms up: 3 Langevin steps and one training iteration) ----
-  const workers = [];
-  if (!process.env.EBMJS_BENCH_NO_TORCH) {
-    const specs = [
-      ['pytorch-2t', '2 threads', 2, {}],
-      ['pytorch-1t', '1 thread', 1, {}],
-    ];
-    // Debian's torch runs its ops on OpenMP (libgomp), whose idle threads spin by default: when
-    // other jobs share the 2 cores, a spinning thread burns the time slice its partner needs and
-    // 2 threads can be several times slower than 1. OMP_WAIT_POLICY=PASSIVE makes them sleep.
-    if (!args.includes('--no-passive')) {
-      specs.push([
-        'pytorch-2t-passive',
-        '2 threads, OMP passive',
-        2,
-        { OMP_WAIT_POLICY: 'PASSIVE' },
-      ]);
-    }
-    for (const [key, label, threads, wenv] of specs) {
-      const w = await TorchWorker.start(label, threads, wenv, log);
-      if (!w) break; // no torch: the others would fail alike
-      w.key = key;
-      workers.push(w);
-    }
-  }
+  const workers = await startTorchWorkers({ batch: BATCH, steps: STEPS, args, log });
 
   // ---- interleaved rounds: Langevin steps one by one across implementations, then one
   //      training iteration each; the order rotates every round ----
@@ -286,16 +90,13 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     { key: 'wasm', step: async () => chain.step(), iter: async () => cd.iter() },
     ...workers.map((w) => ({ key: w.key, step: () => w.step(), iter: () => w.iter() })),
   ];
-  const samples = Object.fromEntries(impls.map((m) => [m.key, { step: [], iter: [] }]));
+  let samples;
   try {
-    for (let r = 0; r < rounds; r++) {
-      const order = impls.map((_, i) => impls[(i + r) % impls.length]);
-      for (let s = 0; s < stepsPerRound; s++) {
-        for (const m of order) samples[m.key].step.push(await m.step());
-      }
-      for (const m of order) samples[m.key].iter.push(await m.iter());
-      loads.rounds.push(loadavg());
-    }
+    samples = await interleave(impls, {
+      rounds,
+      stepsPerRound,
+      onRound: () => loads.rounds.push(loadavg()),
+    });
   } finally {
     for (const w of workers) w.close();
   }

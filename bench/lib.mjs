@@ -1,8 +1,11 @@
 // Shared helpers for the ebmjs benchmarks: timing (warm-up + median), tables, machine info,
-// and writing results to bench/results/*.json (gitignored).
-import { mkdirSync, writeFileSync } from 'node:fs';
+// load average, writing results to bench/results/*.json (gitignored), the PyTorch reference
+// workers (reference/torch_ebm.py --serve) and interleaved timing rounds.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -77,4 +80,159 @@ export function saveResult(name, result) {
   const path = join(dir, `${name}-${stamp}.json`);
   writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
   return path;
+}
+
+/** The 1-minute, 5-minute and 15-minute load averages ('n/a' where /proc is missing). */
+export function loadavg() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'n/a';
+  }
+}
+
+/**
+ * A long-lived PyTorch worker (torch_ebm.py --serve): `step()` / `iter()` resolve to the ms of
+ * one Langevin step / training iteration timed inside Python. `start` resolves to null when
+ * torch is missing (the reason goes to `log`).
+ */
+export class TorchWorker {
+  static async start(label, threads, env, log, { batch = 128, steps = 60 } = {}) {
+    const script = join(benchDir, 'reference/torch_ebm.py');
+    if (!existsSync(script)) return null;
+    const args = [script, '--serve', '--batch', String(batch), '--threads', String(threads)];
+    const child = spawn('/usr/bin/python3', [...args, '--steps', String(steps)], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const w = new TorchWorker(label, threads, env, child);
+    try {
+      const ready = await w.next(600_000);
+      if (!ready.startsWith('ready ')) throw new Error(`unexpected: ${ready}`);
+      w.info = JSON.parse(ready.slice(6));
+      return w;
+    } catch (e) {
+      log(`(pytorch ${label} skipped: ${w.stderr.trim().split('\n').pop() || e.message})`);
+      w.close();
+      return null;
+    }
+  }
+
+  constructor(label, threads, env, child) {
+    this.label = label;
+    this.threads = threads;
+    this.env = env;
+    this.child = child;
+    this.stderr = '';
+    this.lines = [];
+    this.waiting = null;
+    child.stderr.on('data', (d) => {
+      this.stderr += d;
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (this.waiting) {
+        const { resolve } = this.waiting;
+        this.waiting = null;
+        resolve(line);
+      } else this.lines.push(line);
+    });
+    child.on('exit', (code) => {
+      if (this.waiting) {
+        const { reject } = this.waiting;
+        this.waiting = null;
+        reject(new Error(`torch_ebm.py exited with code ${code}`));
+      }
+    });
+  }
+
+  next(timeoutMs) {
+    if (this.lines.length) return Promise.resolve(this.lines.shift());
+    if (this.child.exitCode !== null) return Promise.reject(new Error('torch_ebm.py exited'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
+      this.waiting = {
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  async command(cmd) {
+    this.child.stdin.write(`${cmd}\n`);
+    const line = await this.next(600_000);
+    const ms = Number(line);
+    if (!Number.isFinite(ms)) throw new Error(`torch_ebm.py ${cmd}: ${line}`);
+    return ms;
+  }
+
+  step() {
+    return this.command('step');
+  }
+
+  iter() {
+    return this.command('iter');
+  }
+
+  close() {
+    if (this.child.exitCode === null) {
+      this.child.stdin.end('quit\n');
+      // do not keep the bench process alive for a stuck worker
+      setTimeout(() => this.child.exitCode === null && this.child.kill(), 5000).unref();
+    }
+  }
+}
+
+/**
+ * Starts the PyTorch reference workers, one after the other (each warms up: 3 Langevin steps and
+ * one training iteration): `pytorch-2t` (2 threads), `pytorch-1t` (1 thread) and, unless `args`
+ * has `--no-passive`, `pytorch-2t-passive` (2 threads, OMP_WAIT_POLICY=PASSIVE). Returns the
+ * started workers (each with `key`, `label`, `info`); none when EBMJS_BENCH_NO_TORCH is set or
+ * torch is missing.
+ */
+export async function startTorchWorkers({ batch = 128, steps = 60, args = [], log = console.log }) {
+  const workers = [];
+  if (process.env.EBMJS_BENCH_NO_TORCH) return workers;
+  const specs = [
+    ['pytorch-2t', '2 threads', 2, {}],
+    ['pytorch-1t', '1 thread', 1, {}],
+  ];
+  // Debian's torch runs its ops on OpenMP (libgomp), whose idle threads spin by default: when
+  // other jobs share the 2 cores, a spinning thread burns the time slice its partner needs and
+  // 2 threads can be several times slower than 1. OMP_WAIT_POLICY=PASSIVE makes them sleep.
+  if (!args.includes('--no-passive')) {
+    specs.push(['pytorch-2t-passive', '2 threads, OMP passive', 2, { OMP_WAIT_POLICY: 'PASSIVE' }]);
+  }
+  for (const [key, label, threads, wenv] of specs) {
+    const w = await TorchWorker.start(label, threads, wenv, log, { batch, steps });
+    if (!w) break; // no torch: the others would fail alike
+    w.key = key;
+    workers.push(w);
+  }
+  return workers;
+}
+
+/**
+ * Interleaved timing rounds: in each round, `stepsPerRound` times one `step()` of every
+ * implementation, one implementation after the other, then one `iter()` of each; the order
+ * rotates every round so that machine-load drift hits every implementation alike.
+ * `impls` = [{ key, step: async () => ms, iter: async () => ms }]; returns
+ * { [key]: { step: [ms...], iter: [ms...] } }. `onRound(r)` (may be async) runs after each round.
+ */
+export async function interleave(impls, { rounds, stepsPerRound, onRound = () => {} }) {
+  const samples = Object.fromEntries(impls.map((m) => [m.key, { step: [], iter: [] }]));
+  for (let r = 0; r < rounds; r++) {
+    const order = impls.map((_, i) => impls[(i + r) % impls.length]);
+    for (let s = 0; s < stepsPerRound; s++) {
+      for (const m of order) samples[m.key].step.push(await m.step());
+    }
+    for (const m of order) samples[m.key].iter.push(await m.iter());
+    await onRound(r);
+  }
+  return samples;
 }

@@ -12,6 +12,7 @@ import { benchDir, machineInfo, saveResult } from './lib.mjs';
 const BENCHES = {
   'conv-step': './conv-step.mjs',
   'cd-iteration': './cd-iteration.mjs',
+  'browser-step': './browser-step.mjs',
   'rbm-sklearn': './rbm-sklearn.mjs',
   'score-matching': './score-matching.mjs',
 };
