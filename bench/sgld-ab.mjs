@@ -2,10 +2,16 @@
 // wasm with ebmjs's kernel fills) for the changes in bench/NOTES.md's perf log. Each toggle puts
 // back the old behaviour in-process ("before") and restores the current code ("after"); rounds
 // alternate before/after so that machine-load drift hits both alike.
-//   node bench/sgld-ab.mjs --toggle noise [--rounds 20] [--steps 3]
+// `--toggle all` applies every toggle at once (the state before the perf log vs now);
+// `--iteration` times one real training iteration (createCDTrainer + ReplayBuffer, 60 SGLD steps
+// + Adam, book settings, MNIST batch of 128) per round and side instead of SGLD steps.
+//   node bench/sgld-ab.mjs --toggle noise [--rounds 20] [--steps 3] [--iteration]
 import { readFileSync } from 'node:fs';
+import { createCDTrainer } from '@ebmjs/cd-trainer';
+import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
 import { disposeState, sgld } from '@ebmjs/langevin';
+import { ReplayBuffer } from '@ebmjs/replay-buffer';
 import {
   activations,
   createRng,
@@ -23,6 +29,7 @@ const arg = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1
 const ROUNDS = Number(arg('rounds', '20'));
 const STEPS = Number(arg('steps', '3'));
 const which = arg('toggle', 'noise');
+const ITER = args.includes('--iteration');
 await initBackend({ backend: 'wasm' });
 
 const toggles = {
@@ -88,13 +95,26 @@ const toggles = {
   }),
   none: () => ({ before: () => {}, after: () => {} }),
 };
+toggles.all = () => {
+  const parts = Object.keys(toggles)
+    .filter((k) => !['all', 'none', 'plainswish'].includes(k))
+    .map((k) => toggles[k]());
+  return {
+    before: () => {
+      for (const t of parts) t.before();
+    },
+    after: () => {
+      for (const t of parts) t.after();
+    },
+  };
+};
 const toggle = toggles[which]();
 
 const model = convEnergyNet({ seed: 1 });
 const sampler = sgld(model.energy, { seed: 2 });
 const x0 = createRng(3).uniform([128, 32, 32, 1], -1, 1);
 let state = sampler.init(x0);
-const step = () => {
+const sgldStep = () => {
   const t0 = performance.now();
   const [next] = sampler.step(state);
   next.x.dataSync();
@@ -102,12 +122,50 @@ const step = () => {
   state = next;
   return performance.now() - t0;
 };
+let step = sgldStep;
+let cleanup = () => {};
+if (ITER) {
+  // The real trainer as in bench/cd-iteration.mjs (book settings).
+  const clamp = [-1, 1];
+  const buffer = new ReplayBuffer({
+    shape: [32, 32, 1],
+    capacity: 8192,
+    reinitProb: 0.05,
+    seed: 3,
+  });
+  const optimizer = tf.train.adam(1e-4, 0.0, 0.999);
+  const trainer = createCDTrainer({
+    model,
+    buffer,
+    sampler: (energy, { seed }) =>
+      sgld(energy, { stepSize: 10, noise: 0.005, gradClip: 0.03, clamp, seed }),
+    optimizer,
+    learningRate: 1e-4,
+    alpha: 0.1,
+    steps: 60,
+    realNoise: 0.005,
+    clamp,
+    seed: 4,
+  });
+  const { data, shape } = await loadMnist({ n: 128 });
+  const batch = tf.tensor(data, shape);
+  step = () => {
+    const t0 = performance.now();
+    trainer.step(batch);
+    return performance.now() - t0;
+  };
+  cleanup = () => {
+    batch.dispose();
+    optimizer.dispose();
+    trainer.dispose?.();
+  };
+}
 const times = { before: [], after: [] };
 const load0 = readFileSync('/proc/loadavg', 'utf8').trim();
 for (const side of ['before', 'after']) {
   toggle[side]();
   step();
-  step();
+  if (!ITER) step();
 }
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 ? ['before', 'after'] : ['after', 'before'];
@@ -132,6 +190,7 @@ console.log(`after:  median ${f(a.median)} min ${f(a.min)} mean ${f(a.mean)} ms`
 console.log(
   `delta:  median ${f(a.median - b.median)} min ${f(a.min - b.min)} mean ${f(a.mean - b.mean)} ms`,
 );
+cleanup();
 disposeState(state);
 x0.dispose();
 model.dispose();

@@ -78,6 +78,12 @@ function isOurs(config: tf.KernelConfig | undefined): boolean {
   return config !== undefined && (config as unknown as Record<symbol, unknown>)[MARK] === true;
 }
 
+/** The parts of tfjs-backend-wasm's BackendWasm used to write outputs directly on its heap. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
 /**
  * Tracks every TensorInfo made while one kernel runs and disposes all of them except the one
  * the kernel returns (`keep`). Inputs of the kernel are never tracked, so never disposed.
@@ -174,6 +180,31 @@ class Scope {
     const r = this.reshape(x, [n * h, w, sh, sw * c]);
     const t = this.transpose(r, [0, 2, 1, 3]);
     return this.reshape(t, [n, h * sh, w * sw, c]);
+  }
+
+  /**
+   * Interleaves whole rows: `rows[q]` is `[n, m, rowLen]` (any shape of that size) and the result
+   * `[n, m * rows.length, rowLen]` has row `i * rows.length + q` = `rows[q]` row `i`. Copies rows
+   * with `copyWithin` on the wasm heap (no per-row typed-array views, unlike the wasm `Concat`).
+   */
+  stackRows(rows: TensorInfo[], n: number, m: number, rowLen: number, shape: number[]): TensorInfo {
+    const be = this.backend as unknown as WasmHeapBackend;
+    const out = be.makeOutput(shape, 'float32');
+    this.made.push(out);
+    const outView = be.typedArrayFromHeap(out);
+    const heap = new Float32Array(outView.buffer);
+    const k = rows.length;
+    const dst0 = outView.byteOffset >> 2;
+    rows.forEach((r, q) => {
+      const src0 = be.typedArrayFromHeap(r).byteOffset >> 2;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0; i < m; i++) {
+          const src = src0 + (b * m + i) * rowLen;
+          heap.copyWithin(dst0 + ((b * m + i) * k + q) * rowLen, src, src + rowLen);
+        }
+      }
+    });
+    return out;
   }
 
   /** Disposes everything made except `keep` (whose data the backend then owns alone). */
@@ -406,17 +437,10 @@ function inputGradSubpixelRows(
       return s.conv(dy, gT, [top, bottom, pw.padBefore, pw.padAfter], [1, 1]);
     }); // each [n, N, Nw, sw*ci]
     const rowLen = pw.n * c2;
-    const stacked =
+    const full =
       sh === 1
-        ? (rows[0] as TensorInfo)
-        : s.run(
-            'Concat',
-            rows.map((r) =>
-              s.reshape(r, [nb, ph.n, 1, rowLen]),
-            ) as unknown as tf.NamedTensorInfoMap,
-            { axis: 2 },
-          );
-    const full = s.reshape(stacked, [nb, ph.n * sh, pw.n * sw, ci]);
+        ? s.reshape(rows[0] as TensorInfo, [nb, ph.n, pw.n * sw, ci])
+        : s.stackRows(rows, nb, ph.n, rowLen, [nb, ph.n * sh, pw.n * sw, ci]);
     if (ph.n * sh === ih && pw.n * sw === iw) return full;
     return s.slice(full, [0, 0, 0, 0], [nb, ih, iw, ci]);
   });
