@@ -87,7 +87,7 @@ describe('higher-order-correct activations', () => {
       tf.tidy(() =>
         tf.grad((t: tf.Tensor) => {
           const gt = g(t);
-          traced = gt.dataSync().slice();
+          traced = gt.dataSync().slice() as Float32Array;
           return tf.sum(gt);
         })(x),
       );
