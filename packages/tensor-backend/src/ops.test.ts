@@ -83,7 +83,7 @@ describe('higher-order-correct activations', () => {
       const f = ops[name]!;
       const g = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(f(u)))(t);
       const fast = tf.tidy(() => g(x).dataSync().slice());
-      let traced = new Float32Array(0);
+      let traced: Float32Array = new Float32Array(0);
       tf.tidy(() =>
         tf.grad((t: tf.Tensor) => {
           const gt = g(t);
