@@ -1,9 +1,14 @@
 // Per-kernel profile of one real SGLD step (book conv net, batch 128, book settings) on wasm with
 // ebmjs's kernel fills: wraps every registered wasm kernel with a wall-clock timer (self time:
 // time of kernels called from inside a kernel, as the fills do, is subtracted from the caller).
-//   node bench/profile-sgld.mjs [--steps 20] [--batch 128]
+// `--iteration`: profile whole training iterations instead (createCDTrainer + ReplayBuffer, 60
+// steps + Adam, MNIST batch); per-kernel numbers are then per iteration.
+//   node bench/profile-sgld.mjs [--steps 20] [--batch 128] [--iteration]
+import { createCDTrainer } from '@ebmjs/cd-trainer';
+import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
 import { disposeState, sgld } from '@ebmjs/langevin';
+import { ReplayBuffer } from '@ebmjs/replay-buffer';
 import { createRng, initBackend } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 
@@ -51,10 +56,34 @@ const step = () => {
   state = next;
   return performance.now() - t0;
 };
-for (let i = 0; i < 3; i++) step();
+let run = step;
+if (args.includes('--iteration')) {
+  const clamp = [-1, 1];
+  const trainer = createCDTrainer({
+    model,
+    buffer: new ReplayBuffer({ shape: [32, 32, 1], capacity: 8192, reinitProb: 0.05, seed: 3 }),
+    sampler: (energy, { seed }) =>
+      sgld(energy, { stepSize: 10, noise: 0.005, gradClip: 0.03, clamp, seed }),
+    optimizer: tf.train.adam(1e-4, 0.0, 0.999),
+    learningRate: 1e-4,
+    alpha: 0.1,
+    steps: 60,
+    realNoise: 0.005,
+    clamp,
+    seed: 4,
+  });
+  const { data, shape } = await loadMnist({ n: BATCH });
+  const batch = tf.tensor(data, shape);
+  run = () => {
+    const t0 = performance.now();
+    trainer.step(batch);
+    return performance.now() - t0;
+  };
+}
+for (let i = 0; i < 3; i++) run();
 stats.clear();
 const times = [];
-for (let i = 0; i < STEPS; i++) times.push(step());
+for (let i = 0; i < STEPS; i++) times.push(run());
 times.sort((a, b) => a - b);
 const wall = times.reduce((a, b) => a + b, 0) / STEPS;
 const rows = [...stats.entries()]
