@@ -263,6 +263,47 @@ describe('wasm conv gradients match the cpu backend', () => {
     });
   }
 
+  it('reuses repacked sub-kernels only for the same filter buffer (variables, new filters)', () => {
+    const shape: Shape4 = [3, 3, 4, 8];
+    const x = tf.tensor4d(values(2 * 9 * 9 * 4, 31), [2, 9, 9, 4]);
+    const dy = tf.tensor4d(values(2 * 5 * 5 * 8, 37), [2, 5, 5, 8]);
+    const dxOf = (w: tf.Tensor) =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((xx: tf.Tensor) =>
+              tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), dy)),
+            )(x)
+            .dataSync(),
+        ),
+      );
+    const w1 = tf.tensor4d(values(size(shape), 41), shape);
+    const w2 = tf.tensor4d(values(size(shape), 43), shape);
+    registerWasmKernelFills({ inputGradMethod: 'dilated' }); // no cache: the reference
+    const ref1 = dxOf(w1);
+    const ref2 = dxOf(w2);
+    const close = (a: number[], b: number[]) =>
+      a.every((v, i) => Math.abs(v - b[i]!) < 1e-4 * (1 + Math.abs(b[i]!)));
+    for (const method of ['subpixel', 'subpixel-packed', 'subpixel-rows'] as const) {
+      unregisterWasmKernelFills(); // also frees the cache
+      const ids = tf.engine().backend.numDataIds();
+      registerWasmKernelFills({ inputGradMethod: method });
+      expect(close(dxOf(w1), ref1), `${method} w1`).toBe(true);
+      expect(close(dxOf(w1), ref1), `${method} w1 again (cached)`).toBe(true);
+      expect(close(dxOf(w2), ref2), `${method} w2`).toBe(true);
+      expect(close(dxOf(w1), ref1), `${method} w1 after w2`).toBe(true);
+      const v = tf.variable(w1);
+      expect(close(dxOf(v), ref1), `${method} variable`).toBe(true);
+      v.assign(w2);
+      expect(close(dxOf(v), ref2), `${method} variable after assign`).toBe(true);
+      v.dispose();
+      unregisterWasmKernelFills();
+      expect(tf.engine().backend.numDataIds(), `${method}: cache freed`).toBe(ids);
+    }
+    registerWasmKernelFills({ inputGradMethod: 'subpixel' });
+    tf.dispose([x, dy, w1, w2]);
+  });
+
   it('matches a finite difference on wasm alone (no cpu reference involved)', () => {
     // f(x) = <dy, conv(x, w)> is linear in x (and in w), so the central difference along v,
     // (f(x + h v) - f(x - h v)) / 2h, equals <grad, v> up to float32 rounding of f (|f| ~ 30,

@@ -66,6 +66,14 @@ const INPUT_GRAD = 'Conv2DBackpropInput';
 interface FillState {
   method: WasmInputGradMethod;
   stock: Map<string, tf.KernelConfig>;
+  /** Repacked sub-kernels per filter buffer (see {@link repackedFilters}); absent in old copies. */
+  cache?: Map<tf.DataId, FilterCacheEntry>;
+}
+
+/** Uploaded sub-kernels of one filter buffer, per conv geometry. */
+interface FilterCacheEntry {
+  backend: Backend;
+  byGeometry: Map<string, (TensorInfo | null)[]>;
 }
 const STATE_KEY = Symbol.for('@ebmjs/tensor-backend:wasm-conv-grads');
 const MARK = Symbol.for('@ebmjs/tensor-backend:wasm-conv-grads:kernel');
@@ -216,6 +224,97 @@ class Scope {
   }
 }
 
+/** Filters whose repacked sub-kernels stay uploaded (least recently used are dropped). */
+const FILTER_CACHE_SIZE = 32;
+
+function backendHas(backend: Backend, dataId: tf.DataId): boolean {
+  const map = (backend as unknown as { dataIdMap?: { has(id: tf.DataId): boolean } }).dataIdMap;
+  return map?.has(dataId) ?? false;
+}
+
+function dropEntry(entry: FilterCacheEntry): void {
+  for (const infos of entry.byGeometry.values()) {
+    for (const info of infos) if (info) entry.backend.disposeData(info.dataId);
+  }
+}
+
+/** Frees every cached sub-kernel. */
+function clearFilterCache(): void {
+  for (const entry of state.cache?.values() ?? []) dropEntry(entry);
+  state.cache?.clear();
+}
+
+/**
+ * The input-gradient sub-kernels of `filter` for one conv geometry, uploaded once per filter
+ * buffer. A tfjs data buffer never changes once written (a variable update makes a new one), and
+ * the cache holds the buffer's `dataId` object, so a hit while that `dataId` is still registered
+ * with the backend is the same weights: the 60 Langevin steps of a training iteration repack and
+ * upload each filter once instead of 60 times. Entries whose filter was disposed are freed on
+ * the next miss; at most {@link FILTER_CACHE_SIZE} filters are kept.
+ */
+function repackedFilters(
+  backend: Backend,
+  filter: TensorInfo,
+  geometry: string,
+  build: (w: Float32Array) => ({ values: Float32Array; shape: number[] } | null)[],
+): (TensorInfo | null)[] {
+  state.cache ??= new Map();
+  const cache = state.cache;
+  const entry = cache.get(filter.dataId);
+  const hit = entry?.backend === backend ? entry.byGeometry.get(geometry) : undefined;
+  if (entry && hit) {
+    cache.delete(filter.dataId);
+    cache.set(filter.dataId, entry); // most recently used last
+    return hit;
+  }
+  const w = backend.readSync(filter.dataId) as Float32Array;
+  const infos = build(w).map((f) =>
+    f
+      ? {
+          dataId: backend.write(f.values, f.shape, 'float32'),
+          shape: f.shape,
+          dtype: 'float32' as const,
+        }
+      : null,
+  );
+  let e = entry;
+  if (!e || e.backend !== backend) {
+    if (e) dropEntry(e);
+    e = { backend, byGeometry: new Map() };
+  }
+  e.byGeometry.set(geometry, infos);
+  cache.delete(filter.dataId);
+  cache.set(filter.dataId, e);
+  for (const [id, other] of cache) {
+    if (!backendHas(other.backend, id)) {
+      dropEntry(other);
+      cache.delete(id);
+    }
+  }
+  while (cache.size > FILTER_CACHE_SIZE) {
+    const [id, oldest] = cache.entries().next().value as [tf.DataId, FilterCacheEntry];
+    dropEntry(oldest);
+    cache.delete(id);
+  }
+  return infos;
+}
+
+function geometryKey(filter: TensorInfo, info: tf.backend_util.Conv2DInfo, method: string): string {
+  const p = info.padInfo;
+  return [
+    method,
+    filter.shape.join('x'),
+    info.inHeight,
+    info.inWidth,
+    info.strideHeight,
+    info.strideWidth,
+    p.top,
+    p.left,
+    info.outHeight,
+    info.outWidth,
+  ].join(',');
+}
+
 function checkAttrs(kernel: string, attrs: tf.NamedAttrMap): void {
   const format = attrs['dataFormat'];
   if (format !== undefined && format !== 'NHWC') {
@@ -354,32 +453,41 @@ function inputGradSubpixelPacked(
   const ph = planPhases(kh, sh, info.padInfo.top, ih, info.outHeight);
   const pw = planPhases(kw, sw, info.padInfo.left, iw, info.outWidth);
   // Packed filter G[jh, jw, co, (qh*sw + qw)*ci + c] = w[r_h + (K_h-1-(jh-o_h))*sh, ..., c, co].
-  const w = backend.readSync(filter.dataId) as Float32Array;
   const c2 = sh * sw * ci;
-  const g = new Float32Array(ph.win * pw.win * co * c2);
-  ph.phases.forEach((qh, iqh) => {
-    for (let th = 0; th < qh.taps; th++) {
-      const jh = qh.offset + th;
-      const dh = qh.r + (qh.taps - 1 - th) * sh;
-      pw.phases.forEach((qw, iqw) => {
-        for (let tw = 0; tw < qw.taps; tw++) {
-          const jw = qw.offset + tw;
-          const dw = qw.r + (qw.taps - 1 - tw) * sw;
-          const chan0 = (iqh * sw + iqw) * ci;
-          const gBase = (jh * pw.win + jw) * co * c2;
-          const wBase = (dh * kw + dw) * ci * co;
-          for (let c = 0; c < ci; c++) {
-            for (let o = 0; o < co; o++) {
-              g[gBase + o * c2 + chan0 + c] = w[wBase + c * co + o] as number;
+  const [gT] = repackedFilters(backend, filter, geometryKey(filter, info, 'packed'), (w) => [
+    { values: packFilter(w), shape: [ph.win, pw.win, co, c2] },
+  ]);
+  function packFilter(w: Float32Array): Float32Array {
+    const g = new Float32Array(ph.win * pw.win * co * c2);
+    ph.phases.forEach((qh, iqh) => {
+      for (let th = 0; th < qh.taps; th++) {
+        const jh = qh.offset + th;
+        const dh = qh.r + (qh.taps - 1 - th) * sh;
+        pw.phases.forEach((qw, iqw) => {
+          for (let tw = 0; tw < qw.taps; tw++) {
+            const jw = qw.offset + tw;
+            const dw = qw.r + (qw.taps - 1 - tw) * sw;
+            const chan0 = (iqh * sw + iqw) * ci;
+            const gBase = (jh * pw.win + jw) * co * c2;
+            const wBase = (dh * kw + dw) * ci * co;
+            for (let c = 0; c < ci; c++) {
+              for (let o = 0; o < co; o++) {
+                g[gBase + o * c2 + chan0 + c] = w[wBase + c * co + o] as number;
+              }
             }
           }
-        }
-      });
-    }
-  });
+        });
+      }
+    });
+    return g;
+  }
   return scoped(backend, (s) => {
-    const gT = s.write(g, [ph.win, pw.win, co, c2]);
-    const packed = s.conv(dy, gT, [ph.padBefore, ph.padAfter, pw.padBefore, pw.padAfter], [1, 1]);
+    const packed = s.conv(
+      dy,
+      gT as TensorInfo,
+      [ph.padBefore, ph.padAfter, pw.padBefore, pw.padAfter],
+      [1, 1],
+    );
     const full = s.interleave(packed, sh, sw); // [n, ph.n*sh, pw.n*sw, ci]
     if (ph.n * sh === ih && pw.n * sw === iw) {
       // Make sure we return a tensor made here (interleave may return its input when s = 1).
@@ -405,35 +513,35 @@ function inputGradSubpixelRows(
   const { inHeight: ih, inWidth: iw, inChannels: ci, outChannels: co, batchSize: nb } = info;
   const ph = planPhases(kh, sh, info.padInfo.top, ih, info.outHeight);
   const pw = planPhases(kw, sw, info.padInfo.left, iw, info.outWidth);
-  const w = backend.readSync(filter.dataId) as Float32Array;
   const c2 = sw * ci;
   // Per row phase: G[th, jw, co, qw*ci + c] = w[r_h + (K_h-1-th)*sh, r_w + (K_w-1-(jw-o_w))*sw, c, co].
-  const filters = ph.phases.map((qh) => {
-    if (qh.taps === 0) return null;
-    const g = new Float32Array(qh.taps * pw.win * co * c2);
-    for (let th = 0; th < qh.taps; th++) {
-      const dh = qh.r + (qh.taps - 1 - th) * sh;
-      pw.phases.forEach((qw, iqw) => {
-        for (let tw = 0; tw < qw.taps; tw++) {
-          const jw = qw.offset + tw;
-          const dw = qw.r + (qw.taps - 1 - tw) * sw;
-          const gBase = (th * pw.win + jw) * co * c2 + iqw * ci;
-          const wBase = (dh * kw + dw) * ci * co;
-          for (let c = 0; c < ci; c++) {
-            for (let o = 0; o < co; o++) g[gBase + o * c2 + c] = w[wBase + c * co + o] as number;
+  const build = (w: Float32Array) =>
+    ph.phases.map((qh) => {
+      if (qh.taps === 0) return null;
+      const g = new Float32Array(qh.taps * pw.win * co * c2);
+      for (let th = 0; th < qh.taps; th++) {
+        const dh = qh.r + (qh.taps - 1 - th) * sh;
+        pw.phases.forEach((qw, iqw) => {
+          for (let tw = 0; tw < qw.taps; tw++) {
+            const jw = qw.offset + tw;
+            const dw = qw.r + (qw.taps - 1 - tw) * sw;
+            const gBase = (th * pw.win + jw) * co * c2 + iqw * ci;
+            const wBase = (dh * kw + dw) * ci * co;
+            for (let c = 0; c < ci; c++) {
+              for (let o = 0; o < co; o++) g[gBase + o * c2 + c] = w[wBase + c * co + o] as number;
+            }
           }
-        }
-      });
-    }
-    return g;
-  });
+        });
+      }
+      return { values: g, shape: [qh.taps, pw.win, co, c2] };
+    });
+  const filters = repackedFilters(backend, filter, geometryKey(filter, info, 'rows'), build);
   return scoped(backend, (s) => {
     const rows = ph.phases.map((qh, i) => {
-      const g = filters[i];
-      if (!g) return s.zeros([nb, ph.n, pw.n, c2]);
+      const gT = filters[i];
+      if (!gT) return s.zeros([nb, ph.n, pw.n, c2]);
       const top = ph.padBefore - qh.offset;
       const bottom = ph.n + qh.taps - 1 - info.outHeight - top;
-      const gT = s.write(g, [qh.taps, pw.win, co, c2]);
       return s.conv(dy, gT, [top, bottom, pw.padBefore, pw.padAfter], [1, 1]);
     }); // each [n, N, Nw, sw*ci]
     const rowLen = pw.n * c2;
@@ -564,6 +672,7 @@ export function registerWasmKernelFills(options: WasmKernelFillOptions = {}): st
  * @returns names of the kernels it removed.
  */
 export function unregisterWasmKernelFills(): string[] {
+  clearFilterCache();
   const names: string[] = [];
   for (const name of [FILTER_GRAD, INPUT_GRAD]) {
     if (!isOurs(tf.getKernel(name, BACKEND))) continue;
