@@ -19,6 +19,7 @@ import {
   nce,
   slicedScoreMatching,
 } from '@ebmjs/score-matching';
+import { initBackend } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { benchDir, fmtMs, fmtRatio, machineInfo, table, timeIt } from './lib.mjs';
@@ -101,7 +102,8 @@ export async function run({ quick = false, log = console.log } = {}) {
   for (const dim of DIMS) {
     for (const loss of LOSSES) {
       const key = `${loss}-${dim}`;
-      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
+      // as users run it: initBackend registers ebmjs's wasm kernel fills
+      await initBackend({ backend: 'wasm' });
       wasm[key] = timeCase('wasm', loss, dim, reps, log);
       const t = torchReference(reps, [key]);
       if (t && !t.error) {
@@ -111,7 +113,7 @@ export async function run({ quick = false, log = console.log } = {}) {
       } else if (t?.error) log(`PyTorch reference unavailable: ${t.error}`);
     }
   }
-  await tf.setBackend('cpu');
+  await initBackend({ backend: 'cpu' });
   for (const dim of DIMS) {
     for (const loss of LOSSES) {
       cpu[`${loss}-${dim}`] = timeCase('cpu', loss, dim, quick ? 2 : dim > 2 ? 5 : 10, log);
