@@ -36,6 +36,7 @@ import * as tf from '@tensorflow/tfjs';
 import { realBatch } from './cd-iteration.mjs';
 import { BATCH, cdTrainer, SGLD, STEPS, sgldChain } from './cd-pipeline.mjs';
 import {
+  assertChecks,
   benchDir,
   fmtMs,
   fmtRatio,
@@ -396,15 +397,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       log(`${p.key} trainer losses (warm-up first): ${pageResults[p.key].losses.join(', ')}`);
     }
     if (requests404.length) log(`server 404s: ${requests404.join(', ')}`);
-    for (const [k, v] of Object.entries(checks)) log(`check: ${k} = ${v}`);
-    const failed = Object.entries(checks).filter(([k, v]) =>
-      k.includes('leaked') || k.includes('left') ? v !== 0 : v !== true,
-    );
-    if (failed.length) {
-      throw new Error(
-        `browser-step checks failed: ${failed.map(([k, v]) => `${k} = ${v}`).join('; ')}`,
-      );
-    }
+    assertChecks('browser-step', checks, log);
     return {
       name,
       description,

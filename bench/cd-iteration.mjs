@@ -23,6 +23,7 @@ import { createRng, initBackend } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 import { ALPHA, BATCH, cdTrainer, LR, SGLD, SHAPE, STEPS, sgldChain } from './cd-pipeline.mjs';
 import {
+  assertChecks,
   fmtMs,
   fmtRatio,
   interleave,
@@ -206,15 +207,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     `load average: start ${loads.start}; after each round ${loads.rounds.join(' | ')}; end ${loads.end}`,
   );
   log(`trainer losses (warm-up first): ${losses.join(', ')}`);
-  for (const [k, v] of Object.entries(checks)) log(`check: ${k} = ${v}`);
-  const failed = Object.entries(checks).filter(([k, v]) =>
-    k.includes('leaked') || k.includes('left') ? v !== 0 : v !== true,
-  );
-  if (failed.length) {
-    throw new Error(
-      `cd-iteration checks failed: ${failed.map(([k, v]) => `${k} = ${v}`).join('; ')}`,
-    );
-  }
+  assertChecks('cd-iteration', checks, log);
   return {
     name,
     description,

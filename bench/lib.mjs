@@ -236,3 +236,17 @@ export async function interleave(impls, { rounds, stepsPerRound, onRound = () =>
   }
   return samples;
 }
+
+/**
+ * Logs every sanity check and throws if any failed. Checks whose name mentions 'leaked' or 'left'
+ * are tensor counts that must be 0; the others must be `true`.
+ */
+export function assertChecks(bench, checks, log) {
+  for (const [k, v] of Object.entries(checks)) log(`check: ${k} = ${v}`);
+  const failed = Object.entries(checks).filter(([k, v]) =>
+    k.includes('leaked') || k.includes('left') ? v !== 0 : v !== true,
+  );
+  if (failed.length) {
+    throw new Error(`${bench} checks failed: ${failed.map(([k, v]) => `${k} = ${v}`).join('; ')}`);
+  }
+}
