@@ -1,6 +1,7 @@
 // Packaging test: `npm pack` every publishable package, install the tarballs into a temporary
 // project that has only @tensorflow/tfjs and the wasm backend, import each package there and run
-// a tiny script. Proves "install only the pieces you need" and catches broken exports/files.
+// a tiny script, then bundle each library for the browser. Proves "install only the pieces you
+// need" and catches broken exports/files and Node-only imports in browser entries.
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
@@ -36,7 +37,7 @@ for (const dir of readdirSync(pkgsDir)) {
     throw new Error(`${meta.name}: no dist/ (run the build first)`);
   const out = run('npm', ['pack', '--json', '--pack-destination', tarballs], join(pkgsDir, dir));
   const file = JSON.parse(out)[0].filename;
-  pkgs.push({ name: meta.name, dir, file: join(tarballs, file) });
+  pkgs.push({ name: meta.name, dir, file: join(tarballs, file), cli: meta.bin !== undefined });
 }
 
 const app = join(work, 'app');
@@ -81,6 +82,31 @@ for (const p of pkgs) {
     results.failed++;
   }
 }
+// Browser bundles: every library package, as installed from its tarball, must bundle for the
+// browser (esbuild, platform browser, tfjs external). Node-only code has to stay behind a './node'
+// entry or tensor-backend's nodeModule(), or browser users of the package cannot build.
+const { build } = await import('esbuild');
+for (const p of pkgs) {
+  if (p.cli || (only.length && !only.includes(p.dir))) continue;
+  try {
+    const out = await build({
+      stdin: { contents: `export * from '${p.name}';`, resolveDir: app },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      external: ['@tensorflow/*'],
+      logLevel: 'silent',
+    });
+    const kb = (out.outputFiles[0].contents.length / 1024).toFixed(0);
+    console.log(`  ok   ${p.name}: bundles for the browser (${kb} KiB without tfjs)`);
+    results.passed++;
+  } catch (e) {
+    console.log(`  FAIL ${p.name}: browser bundle: ${e.message.split('\n').slice(0, 3).join(' ')}`);
+    results.failed++;
+  }
+}
+
 mkdirSync(join(root, 'test-results'), { recursive: true });
 writeFileSync(join(root, 'test-results', 'pack-test.json'), JSON.stringify(results));
 rmSync(work, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import {
   CorruptDataError,
   InvalidArgumentError,
   IOError,
+  nodeModule,
   type RngState,
 } from '@ebmjs/tensor-backend';
 
@@ -271,7 +272,10 @@ type PathMod = typeof import('node:path');
 
 async function node(): Promise<{ fs: Fs; path: PathMod }> {
   try {
-    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+    const [fs, path] = await Promise.all([
+      nodeModule<Fs>('node:fs/promises', 'file checkpoints'),
+      nodeModule<PathMod>('node:path', 'file checkpoints'),
+    ]);
     return { fs, path };
   } catch (cause) {
     throw new IOError('checkpoint', 'file checkpoints need Node.js (node:fs)', { cause });

@@ -4,7 +4,7 @@
  *
  * @module io
  */
-import { CorruptDataError, InvalidArgumentError, IOError } from '@ebmjs/tensor-backend';
+import { CorruptDataError, InvalidArgumentError, IOError, nodeModule } from '@ebmjs/tensor-backend';
 import { BernoulliRBM, GaussianBernoulliRBM, RBM, type RBMJSON } from './rbm.js';
 
 function numberArray(json: Record<string, unknown>, key: string, length: number): number[] {
@@ -90,7 +90,7 @@ export async function saveRBM(rbm: RBM, path: string): Promise<void> {
     throw new InvalidArgumentError('path', 'expected a non-empty file path');
   }
   const text = JSON.stringify(rbm.toJSON());
-  const fs = await import('node:fs/promises');
+  const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises', 'RBM files');
   const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   try {
     await fs.writeFile(tmp, text, 'utf8');
@@ -106,7 +106,7 @@ export async function loadRBM(path: string): Promise<BernoulliRBM | GaussianBern
   if (typeof path !== 'string' || path.length === 0) {
     throw new InvalidArgumentError('path', 'expected a non-empty file path');
   }
-  const fs = await import('node:fs/promises');
+  const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises', 'RBM files');
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');

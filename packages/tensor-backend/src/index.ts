@@ -32,6 +32,7 @@ export {
   registerWasmZeroCopyKernels,
   unregisterWasmZeroCopyKernels,
 } from './kernels/wasm-zero-copy.js';
+export { nodeModule } from './node-module.js';
 export {
   type ActivationName,
   activations,
