@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ais,
+  combineAisWeights,
   exactLogZ,
   logLikelihood,
   pseudoLikelihood,
@@ -129,6 +130,28 @@ describe('AIS', () => {
     );
     await expectNoLeak(() => ais(rbm, { runs: 5, steps: 60 }), { label: 'ais' });
     rbm.dispose();
+  });
+});
+
+describe('combineAisWeights', () => {
+  it('equals log mean exp of the weights, with the delta-method error and the ESS', () => {
+    const w = [1.5, -0.25, 0.75, 2];
+    const mean = w.reduce((a, x) => a + Math.exp(x), 0) / w.length;
+    const r = combineAisWeights(10, w);
+    expect(r.logZ).toBeCloseTo(10 + Math.log(mean), 12);
+    const sd = Math.sqrt(w.reduce((a, x) => a + (Math.exp(x) - mean) ** 2, 0) / (w.length - 1));
+    expect(r.logZStdErr).toBeCloseTo(sd / Math.sqrt(w.length) / mean, 12);
+    const s = w.reduce((a, x) => a + Math.exp(x), 0);
+    const s2 = w.reduce((a, x) => a + Math.exp(2 * x), 0);
+    expect(r.effectiveSampleSize).toBeCloseTo((s * s) / s2, 12);
+    // stable for weights far outside exp's range
+    expect(combineAisWeights(0, [1000, 1000]).logZ).toBeCloseTo(1000, 9);
+  });
+
+  it('rejects empty or NaN weights and a non-finite base', () => {
+    expect(() => combineAisWeights(0, [])).toThrow(InvalidArgumentError);
+    expect(() => combineAisWeights(0, [1, Number.NaN])).toThrow(/log weight 1 is NaN/);
+    expect(() => combineAisWeights(Number.NaN, [1])).toThrow(/logZBase/);
   });
 });
 

@@ -309,6 +309,15 @@ export function combineAisWeights(
   logWeights: ArrayLike<number>,
 ): { logZ: number; logZStdErr: number; effectiveSampleSize: number } {
   const m = logWeights.length;
+  if (!Number.isFinite(logZBase)) {
+    throw new InvalidArgumentError('logZBase', `expected a finite number, got ${logZBase}`);
+  }
+  if (m < 1) throw new InvalidArgumentError('logWeights', 'expected at least one log weight');
+  for (let i = 0; i < m; i++) {
+    if (Number.isNaN(logWeights[i]!)) {
+      throw new InvalidArgumentError('logWeights', `log weight ${i} is NaN`);
+    }
+  }
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < m; i++) max = Math.max(max, logWeights[i]!);
   let s = 0;
