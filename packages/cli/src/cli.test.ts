@@ -120,9 +120,11 @@ describe('ebm train toy', () => {
 
   it('ebm sample draws from the trained checkpoint', () => {
     const png = join(dir, 'toy-samples.png');
-    const r = ebm('sample', out, '--n', '16', '--steps', '3', '--out', png);
+    const r = ebm('sample', out, '--n', '16', '--steps', '3', '--out', png, '--threads', '2');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(png);
+    // --threads 2: the threaded wasm build under Node worker threads
+    expect(r.stderr).toMatch(/backend: wasm \(simd on, 2 threads\)/);
     decodePng(png);
   });
 });
@@ -372,6 +374,10 @@ describe('errors and help', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--epochs must be an integer >= 1, got '0'/);
+    const t = ebm('train', 'toy', '--threads', '9');
+    expect(t.code).not.toBe(0);
+    expect(t.stderr.trim().split('\n')).toHaveLength(1);
+    expect(t.stderr).toMatch(/--threads must be an integer from 1 to 8, got '9'/);
   });
 
   it('a missing data file exits 1 with one line naming the file', () => {

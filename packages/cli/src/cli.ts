@@ -66,11 +66,15 @@ export const RBM_MNIST_DEFAULTS = {
 
 const BACKENDS: BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgl', 'webgpu'];
 
-function int(name: string, min: number) {
+function int(name: string, min: number, max = Number.POSITIVE_INFINITY) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new CommanderArgError(`${name} must be an integer >= ${min}, got '${v}'`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new CommanderArgError(
+        Number.isFinite(max)
+          ? `${name} must be an integer from ${min} to ${max}, got '${v}'`
+          : `${name} must be an integer >= ${min}, got '${v}'`,
+      );
     return n;
   };
 }
@@ -115,12 +119,28 @@ interface Io {
   err: (s: string) => void;
 }
 
-async function useBackend(name: string | undefined, io: Io, quiet: boolean) {
-  const info = await initBackend(name ? { backend: name as BackendName } : {});
-  if (!quiet)
-    io.err(
-      `backend: ${info.name}${info.simd !== undefined ? ` (simd ${info.simd ? 'on' : 'off'})` : ''}\n`,
-    );
+const backendOption = () =>
+  new Option('--backend <name>', 'tfjs backend (default: best available)').choices(BACKENDS);
+const threadsOption = () =>
+  new Option(
+    '--threads <n>',
+    'wasm threads, 1-8 (default: half the CPUs; more threads help only on an idle machine)',
+  ).argParser(int('--threads', 1, 8));
+
+async function useBackend(opts: { backend?: string; threads?: number }, io: Io, quiet: boolean) {
+  const info = await initBackend({
+    ...(opts.backend ? { backend: opts.backend as BackendName } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+  });
+  if (!quiet) {
+    const extras = [
+      ...(info.simd !== undefined ? [`simd ${info.simd ? 'on' : 'off'}`] : []),
+      ...(info.threadCount !== undefined
+        ? [`${info.threadCount} thread${info.threadCount === 1 ? '' : 's'}`]
+        : []),
+    ];
+    io.err(`backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''}\n`);
+  }
 }
 
 function trainOptions(
@@ -176,9 +196,8 @@ function trainOptions(
       'start over even if <out> holds a previous run (deletes its checkpoints)',
       false,
     )
-    .addOption(
-      new Option('--backend <name>', 'tfjs backend (default: best available)').choices(BACKENDS),
-    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option('-q, --quiet', 'no progress output', false);
 }
 
@@ -228,7 +247,7 @@ Examples:
   ebm train mnist --resume --epochs 6       # continue a run to 6 epochs`,
     )
     .action(async (opts) => {
-      await useBackend(opts.backend, io, opts.quiet);
+      await useBackend(opts, io, opts.quiet);
       if (!opts.quiet) {
         errLine(
           `training on ${opts.limit} examples: ${opts.epochs} epochs, batch ${opts.batchSize}, ${opts.steps} Langevin steps/update, lr ${opts.lr}`,
@@ -260,7 +279,7 @@ Examples:
   ebm train toy --dataset eight-gaussians --epochs 20 --out runs/8g`,
     )
     .action(async (opts) => {
-      await useBackend(opts.backend, io, opts.quiet);
+      await useBackend(opts, io, opts.quiet);
       await trainToy({ ...opts, log: line, signal });
     });
 
@@ -278,15 +297,14 @@ Examples:
       'output PNG (default: samples-from-checkpoint.png in the training output dir)',
     )
     .option('--seed <n>', 'random seed', int('--seed', 0), 0)
-    .addOption(
-      new Option('--backend <name>', 'tfjs backend (default: best available)').choices(BACKENDS),
-    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .addHelpText(
       'after',
       '\nExample:\n  ebm sample ./ebm-out/mnist --n 64 --steps 256 --out samples.png',
     )
     .action(async (checkpoint: string, opts) => {
-      await useBackend(opts.backend, io, false);
+      await useBackend(opts, io, false);
       const r = await sampleCheckpoint({ checkpoint, ...opts });
       line(`wrote ${r.file}`);
     });
@@ -360,9 +378,8 @@ Examples:
     .option('--samples <n>', 'chains (pictures) in samples.png', int('--samples', 1), R.samples)
     .option('--seed <n>', 'random seed (same seed + backend = same run)', int('--seed', 0), 0)
     .option('--overwrite', "replace a previous run's files in <out>", false)
-    .addOption(
-      new Option('--backend <name>', 'tfjs backend (default: best available)').choices(BACKENDS),
-    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option('-q, --quiet', 'no progress output (the results are still printed)', false)
     .addHelpText(
       'after',
@@ -379,7 +396,7 @@ Examples:
   ebm rbm mnist --hidden 64 --epochs 2 --no-ais    # a quick look at the filters`,
     )
     .action(async (opts) => {
-      await useBackend(opts.backend, io, opts.quiet);
+      await useBackend(opts, io, opts.quiet);
       await trainRbmMnist({ ...opts, log: line, signal });
     });
 

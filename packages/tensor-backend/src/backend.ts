@@ -14,6 +14,12 @@ import { BackendUnavailableError, InvalidArgumentError } from './errors.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
+import {
+  checkThreads,
+  defaultWasmThreads,
+  registerNodeWasmThreads,
+  wasmThreadCount,
+} from './wasm-threads.js';
 
 /** Backends ebmjs knows how to load. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -40,6 +46,15 @@ export interface InitBackendOptions {
   kernelFills?: boolean;
   /** Browser only: where the wasm backend's `.wasm` files are served (passed to `setWasmPaths`). */
   wasmPaths?: string;
+  /**
+   * wasm in Node: XNNPACK threads (1 to 8). Defaults to `process.env.EBMJS_WASM_THREADS`, else
+   * half the CPUs available (as tfjs does in browsers: one thread on a 2-CPU machine); 1 is
+   * tfjs's stock single-threaded build. More threads help on an otherwise idle machine and hurt
+   * when other processes compete for the cores (the pool's threads spin while they wait). A wasm backend that is already running keeps its thread count unless
+   * this (or the variable) asks for another one, in which case it is rebuilt and its tensors are
+   * disposed. Browsers use tfjs's own choice (threads only on cross-origin-isolated pages).
+   */
+  threads?: number;
 }
 
 /** What {@link initBackend} chose. */
@@ -48,8 +63,10 @@ export interface BackendInfo {
   platform: 'node' | 'browser';
   /** wasm: whether SIMD is in use. */
   simd?: boolean;
-  /** wasm: whether multi-threading is available. */
+  /** wasm: whether it runs on more than one thread. */
   threads?: boolean;
+  /** wasm: the number of XNNPACK threads. */
+  threadCount?: number;
   /** Kernels ebmjs registered or replaced for this backend. */
   kernelFills: string[];
   /** Backends tried before this one, with why they were passed over. */
@@ -140,6 +157,37 @@ function parseRequest(options: InitBackendOptions): BackendName[] | undefined {
   return list as BackendName[];
 }
 
+/** The explicitly requested wasm thread count (option, else `EBMJS_WASM_THREADS`), checked. */
+function requestedThreads(options: InitBackendOptions): number | undefined {
+  if (options.threads !== undefined) return checkThreads(options.threads);
+  if (!isNode()) return undefined;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.EBMJS_WASM_THREADS;
+  if (env === undefined || env.trim() === '') return undefined;
+  return checkThreads(Number(env.trim()), 'EBMJS_WASM_THREADS');
+}
+
+/** Starts the wasm backend; in Node first registers the threaded build as asked (see options). */
+async function startWasm(platform: 'node' | 'browser', threads: number | undefined): Promise<void> {
+  if (platform === 'node') {
+    const live = wasmThreadCount();
+    if (threads !== undefined || live === undefined) {
+      const want = threads ?? (await defaultWasmThreads());
+      await registerNodeWasmThreads(want);
+      if (threads === undefined && want > 1) {
+        // Default threads: if the threaded build cannot start here, fall back to one thread.
+        try {
+          if ((await tf.setBackend('wasm')) && tf.getBackend() === 'wasm') return;
+        } catch {
+          /* fall through */
+        }
+        await registerNodeWasmThreads(1);
+      }
+    }
+  }
+  if (await tf.setBackend('wasm')) await tf.ready();
+}
+
 /**
  * Picks, loads and initialises a tfjs backend, registers ebmjs's kernel fills for it, and says
  * what it chose.
@@ -153,6 +201,7 @@ function parseRequest(options: InitBackendOptions): BackendName[] | undefined {
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const platform = isNode() ? 'node' : 'browser';
   const requested = parseRequest(options);
+  const threads = requestedThreads(options);
   const explicit = requested !== undefined && requested.length === 1;
   const order: BackendName[] =
     requested ??
@@ -184,8 +233,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     let ok = false;
     let failure = '';
     try {
-      ok = await tf.setBackend(name);
-      if (ok) await tf.ready();
+      if (name === 'wasm') {
+        await startWasm(platform, threads);
+        ok = tf.getBackend() === 'wasm';
+      } else {
+        ok = await tf.setBackend(name);
+        if (ok) await tf.ready();
+      }
     } catch (e) {
       failure = (e as Error).message;
       ok = false;
@@ -205,8 +259,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const filled = options.kernelFills === false ? [] : applyKernelFills(name);
     const info: BackendInfo = { name, platform, kernelFills: filled, skipped };
     if (name === 'wasm') {
-      info.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      info.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+      info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      info.threadCount = wasmThreadCount() ?? 1;
+      info.threads = info.threadCount > 1;
     }
     return info;
   }

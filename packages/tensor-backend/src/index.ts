@@ -57,3 +57,4 @@ export {
   assertShape,
   assertTensor,
 } from './validate.js';
+export { MAX_WASM_THREADS, registerNodeWasmThreads, wasmThreadCount } from './wasm-threads.js';

@@ -233,6 +233,8 @@ function backendHas(backend: Backend, dataId: tf.DataId): boolean {
 }
 
 function dropEntry(entry: FilterCacheEntry): void {
+  // A disposed wasm backend (rebuilt with another thread count, say) took its buffers with it.
+  if ((entry.backend as unknown as { wasm?: unknown }).wasm == null) return;
   for (const infos of entry.byGeometry.values()) {
     for (const info of infos) if (info) entry.backend.disposeData(info.dataId);
   }
