@@ -7,15 +7,18 @@
 //                         update, clamp) on 128 chains
 //   (b) training iter   = trainer.step(real batch of 128): replay-buffer draw, 60 sgld steps,
 //                         loss on real + fake, weight gradients, Adam update, buffer push
-// PyTorch runs as long-lived workers (torch_ebm.py --serve): 2 threads, 1 thread (tfjs wasm in
-// Node runs on one thread: the same-thread-count comparison), and 2 threads with
-// OMP_WAIT_POLICY=PASSIVE (--no-passive skips it). ebmjs and the workers are timed in interleaved
-// rounds, so that machine-load drift hits every implementation alike.
+// ebmjs wasm runs in this process on 1 thread and, on machines with 2+ CPUs, in a second process
+// (bench/ebmjs-serve.mjs) on 2 threads (--no-threads skips it). PyTorch runs as long-lived
+// workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
+// (--no-passive skips it). All are timed in interleaved rounds, so that machine-load drift hits
+// every implementation alike.
 // Optional: the pure-JS cpu backend for (a) only (about 1-2 s per step; --no-cpu skips it).
 // EBMJS_BENCH_NO_TORCH=1 skips PyTorch.
 // Standalone: node bench/cd-iteration.mjs [--quick] [--no-cpu] [--no-passive];
 // or node bench/run.mjs cd-iteration [--quick] [--no-cpu] [--no-passive].
 // Needs the built dist/ of the packages (npx turbo run build).
+
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
@@ -24,6 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ALPHA, BATCH, cdTrainer, LR, SGLD, SHAPE, STEPS, sgldChain } from './cd-pipeline.mjs';
 import {
   assertChecks,
+  benchDir,
   fmtMs,
   fmtRatio,
   interleave,
@@ -31,6 +35,7 @@ import {
   machineInfo,
   startTorchWorkers,
   summarize,
+  TorchWorker,
   table,
 } from './lib.mjs';
 
@@ -64,11 +69,11 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   const real = await realBatch(log);
 
   // ---- ebmjs, wasm: model, sampler chain and trainer; warm-up ----
-  const info = await initBackend({ backend: 'wasm' });
+  const info = await initBackend({ backend: 'wasm', threads: 1 });
   const env = {
     backend: info.name,
     simd: info.simd,
-    threads: info.threads,
+    threads: info.threadCount,
     kernelFills: info.kernelFills,
     tfjs: tf.version.tfjs,
     realBatch: real.source,
@@ -82,6 +87,21 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   cd.iter(); // warm-up: creates Adam's moments
   const tensorsWarm = tf.memory().numTensors;
 
+  // ---- ebmjs wasm on 2 threads in its own process (one engine holds one wasm backend) ----
+  const ebmjsWorkers = [];
+  if (machineInfo().logicalCpus >= 2 && !args.includes('--no-threads')) {
+    const script = join(benchDir, 'ebmjs-serve.mjs');
+    const w = await TorchWorker.spawn('2 threads', 2, {}, log, process.execPath, [
+      script,
+      '--threads',
+      '2',
+    ]);
+    if (w) {
+      w.key = 'wasm-2t';
+      ebmjsWorkers.push(w);
+    }
+  }
+
   // ---- PyTorch workers (each warms up: 3 Langevin steps and one training iteration) ----
   const workers = await startTorchWorkers({ batch: BATCH, steps: STEPS, args, log });
 
@@ -89,7 +109,11 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   //      training iteration each; the order rotates every round ----
   const impls = [
     { key: 'wasm', step: async () => chain.step(), iter: async () => cd.iter() },
-    ...workers.map((w) => ({ key: w.key, step: () => w.step(), iter: () => w.iter() })),
+    ...[...ebmjsWorkers, ...workers].map((w) => ({
+      key: w.key,
+      step: () => w.step(),
+      iter: () => w.iter(),
+    })),
   ];
   let samples;
   try {
@@ -99,7 +123,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       onRound: () => loads.rounds.push(loadavg()),
     });
   } finally {
-    for (const w of workers) w.close();
+    for (const w of [...ebmjsWorkers, ...workers]) w.close();
   }
   checks['wasm: tensors leaked over the timed rounds (sampler chain + trainer)'] =
     tf.memory().numTensors - tensorsWarm;
@@ -163,7 +187,8 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     fmtRatio(r.langevinStep.medianMs, w.langevinStep.medianMs),
     fmtRatio(r.trainIter.medianMs, w.trainIter.medianMs),
   ];
-  rows.push(line('ebmjs wasm (1 thread)', w));
+  rows.push(line('ebmjs wasm, 1 thread', w));
+  for (const wk of ebmjsWorkers) rows.push(line(`ebmjs wasm, ${wk.label}`, res[wk.key]));
   if (cpuStep) {
     rows.push([
       'ebmjs cpu (pure JS)',
@@ -178,23 +203,35 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   }
   for (const wk of workers) rows.push(line(`pytorch ${wk.info.version}, ${wk.label}`, res[wk.key]));
   log(table(rows));
+  // ratios of every ebmjs wasm configuration to every PyTorch one
   const ratios = {};
-  const ratioRows = [['wasm / PyTorch', 'langevin step', '(min/min)', 'train iter', '(min/min)']];
-  for (const wk of workers) {
-    const t = res[wk.key];
-    ratios[wk.key] = {
-      langevinStep: w.langevinStep.medianMs / t.langevinStep.medianMs,
-      langevinStepMin: w.langevinStep.minMs / t.langevinStep.minMs,
-      trainIter: w.trainIter.medianMs / t.trainIter.medianMs,
-      trainIterMin: w.trainIter.minMs / t.trainIter.minMs,
-    };
-    ratioRows.push([
-      wk.label,
-      fmtRatio(w.langevinStep.medianMs, t.langevinStep.medianMs),
-      fmtRatio(w.langevinStep.minMs, t.langevinStep.minMs),
-      fmtRatio(w.trainIter.medianMs, t.trainIter.medianMs),
-      fmtRatio(w.trainIter.minMs, t.trainIter.minMs),
-    ]);
+  const ratioRows = [
+    ['ebmjs wasm / PyTorch', 'langevin step', '(min/min)', 'train iter', '(min/min)'],
+  ];
+  const ebmjsConfigs = [
+    { key: 'wasm', label: '1 thread' },
+    ...ebmjsWorkers.map((wk) => ({ key: wk.key, label: wk.label })),
+  ];
+  for (const e of ebmjsConfigs) {
+    const m = res[e.key];
+    for (const wk of workers) {
+      const t = res[wk.key];
+      const r = {
+        langevinStep: m.langevinStep.medianMs / t.langevinStep.medianMs,
+        langevinStepMin: m.langevinStep.minMs / t.langevinStep.minMs,
+        trainIter: m.trainIter.medianMs / t.trainIter.medianMs,
+        trainIterMin: m.trainIter.minMs / t.trainIter.minMs,
+      };
+      // the 1-thread keys stay as before (ratios[torchKey]); others are `${ebmjsKey}/${torchKey}`
+      ratios[e.key === 'wasm' ? wk.key : `${e.key}/${wk.key}`] = r;
+      ratioRows.push([
+        `${e.label} / ${wk.label}`,
+        fmtRatio(m.langevinStep.medianMs, t.langevinStep.medianMs),
+        fmtRatio(m.langevinStep.minMs, t.langevinStep.minMs),
+        fmtRatio(m.trainIter.medianMs, t.trainIter.medianMs),
+        fmtRatio(m.trainIter.minMs, t.trainIter.minMs),
+      ]);
+    }
   }
   if (ratioRows.length > 1) log(`\n${table(ratioRows)}\n(> 1 = ebmjs wasm slower)`);
   log(
@@ -221,6 +258,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     env,
     loadavg: loads,
     results: { ...res, cpu: cpuStep ? { langevinStep: cpuStep } : null },
+    ebmjsWorkers: ebmjsWorkers.map((wk) => ({ key: wk.key, label: wk.label, ...wk.info })),
     pytorch: workers.map((wk) => ({ key: wk.key, label: wk.label, env: wk.env, ...wk.info })),
     ratios,
     losses,

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -101,18 +101,31 @@ export class TorchWorker {
     const script = join(benchDir, 'reference/torch_ebm.py');
     if (!existsSync(script)) return null;
     const args = [script, '--serve', '--batch', String(batch), '--threads', String(threads)];
-    const child = spawn('/usr/bin/python3', [...args, '--steps', String(steps)], {
+    return TorchWorker.spawn(label, threads, env, log, '/usr/bin/python3', [
+      ...args,
+      '--steps',
+      String(steps),
+    ]);
+  }
+
+  /**
+   * Any process that speaks torch_ebm.py's --serve line protocol ('ready <json>', then one
+   * number of ms per 'step' / 'iter' line); bench/ebmjs-serve.mjs is the ebmjs one.
+   */
+  static async spawn(label, threads, env, log, command, args) {
+    const child = spawn(command, args, {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const w = new TorchWorker(label, threads, env, child);
+    w.name = basename(args[0] ?? command);
     try {
       const ready = await w.next(600_000);
       if (!ready.startsWith('ready ')) throw new Error(`unexpected: ${ready}`);
       w.info = JSON.parse(ready.slice(6));
       return w;
     } catch (e) {
-      log(`(pytorch ${label} skipped: ${w.stderr.trim().split('\n').pop() || e.message})`);
+      log(`(${w.name} ${label} skipped: ${w.stderr.trim().split('\n').pop() || e.message})`);
       w.close();
       return null;
     }
@@ -140,14 +153,14 @@ export class TorchWorker {
       if (this.waiting) {
         const { reject } = this.waiting;
         this.waiting = null;
-        reject(new Error(`torch_ebm.py exited with code ${code}`));
+        reject(new Error(`${this.name} exited with code ${code}`));
       }
     });
   }
 
   next(timeoutMs) {
     if (this.lines.length) return Promise.resolve(this.lines.shift());
-    if (this.child.exitCode !== null) return Promise.reject(new Error('torch_ebm.py exited'));
+    if (this.child.exitCode !== null) return Promise.reject(new Error(`${this.name} exited`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
       this.waiting = {
@@ -167,7 +180,7 @@ export class TorchWorker {
     this.child.stdin.write(`${cmd}\n`);
     const line = await this.next(600_000);
     const ms = Number(line);
-    if (!Number.isFinite(ms)) throw new Error(`torch_ebm.py ${cmd}: ${line}`);
+    if (!Number.isFinite(ms)) throw new Error(`${this.name} ${cmd}: ${line}`);
     return ms;
   }
 

@@ -12,3 +12,15 @@ await expectNoLeak(() => createRng(1).normal([4]).dispose());
 console.log(
   `${info.name} simd=${info.simd} kernelFills=${info.kernelFills.join(',') || 'none'} swish''(0.3)=${d2.toFixed(4)}`,
 );
+
+// The threaded build runs from the installed tarball (its pthread worker script ships in worker/).
+const threaded = await initBackend({ backend: 'wasm', threads: 2 });
+if (threaded.threadCount !== 2)
+  throw new Error(`expected 2 wasm threads, got ${threaded.threadCount}`);
+const y = tf
+  .conv2d(tf.ones([2, 8, 8, 3]), tf.ones([3, 3, 3, 4]), 1, 'same')
+  .sum()
+  .dataSync()[0];
+// interior outputs see 27 ones, edges fewer: 2 images x 4 channels x sum over the 8x8 grid
+if (y !== 2 * 4 * 3 * (8 * 3 - 2) ** 2) throw new Error(`threaded conv sum ${y}`);
+console.log(`wasm threads=${threaded.threadCount} conv ok`);

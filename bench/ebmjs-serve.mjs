@@ -1,0 +1,44 @@
+// The cd-iteration pipeline (cd-pipeline.mjs: real sgld chain and createCDTrainer, book net,
+// batch 128) in its own Node process, speaking torch_ebm.py's --serve line protocol, so that
+// cd-iteration can interleave ebmjs configurations that cannot share one process with PyTorch:
+// the wasm backend with another thread count (one tfjs engine holds one wasm backend).
+//   node bench/ebmjs-serve.mjs --threads 2
+// prints 'ready <json>', then answers each 'step' / 'iter' line with the ms it took.
+import { createInterface } from 'node:readline';
+import { convEnergyNet } from '@ebmjs/energy-nets';
+import { initBackend } from '@ebmjs/tensor-backend';
+import * as tf from '@tensorflow/tfjs';
+import { realBatch } from './cd-iteration.mjs';
+import { cdTrainer, sgldChain } from './cd-pipeline.mjs';
+
+const args = process.argv.slice(2);
+const threads = Number(args[args.indexOf('--threads') + 1] ?? 1);
+const info = await initBackend({ backend: 'wasm', threads });
+const real = await realBatch((s) => process.stderr.write(`${s}\n`));
+const model = convEnergyNet({ seed: 1 });
+const chain = sgldChain(model);
+const cd = cdTrainer(model, real);
+for (let i = 0; i < 3; i++) chain.step();
+cd.iter(); // warm-up, as the other implementations
+const tensorsWarm = tf.memory().numTensors;
+console.log(
+  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, threads: info.threadCount, simd: info.simd })}`,
+);
+for await (const line of createInterface({ input: process.stdin })) {
+  const cmd = line.trim();
+  if (cmd === 'step') console.log(chain.step().toFixed(4));
+  else if (cmd === 'iter') console.log(cd.iter().toFixed(4));
+  else if (cmd === 'quit' || cmd === '') break;
+  else console.log(`error unknown command ${JSON.stringify(cmd)}`);
+}
+// Same sanity checks as the in-process run: reported on stderr, exit code 1 if one fails.
+const leaked = tf.memory().numTensors - tensorsWarm;
+const finite = cd.metrics.every((m) => Number.isFinite(m.loss) && Number.isFinite(m.gradNorm));
+const inside = chain.finish();
+if (leaked !== 0 || !finite || !inside) {
+  process.stderr.write(
+    `ebmjs-serve checks failed: leaked ${leaked}, finite ${finite}, clamp ${inside}\n`,
+  );
+  process.exitCode = 1;
+}
+process.exit();
