@@ -93,11 +93,35 @@ const toggles = {
     before: () => unregisterWasmMatMulKernel(),
     after: () => registerWasmMatMulKernel(),
   }),
+  // conv2d + add(bias) as two kernels instead of @ebmjs/energy-nets' conv2dBias (FusedConv2D).
+  // Langevin steps only (the trainer calls model.energy itself).
+  fusedbias: () => ({
+    before: () => {
+      energyImpl = (x) =>
+        tf.tidy(() => {
+          let h = x;
+          for (const l of model.layers) {
+            h =
+              l.kind === 'conv'
+                ? tf.add(tf.conv2d(h, l.kernel, l.stride, model.config.padding), l.bias)
+                : tf.add(
+                    tf.matMul(h.rank === 2 ? h : tf.reshape(h, [h.shape[0], -1]), l.kernel),
+                    l.bias,
+                  );
+            if (l.activation) h = activations[l.activation](h);
+          }
+          return tf.reshape(h, [x.shape[0]]);
+        });
+    },
+    after: () => {
+      energyImpl = model.energy;
+    },
+  }),
   none: () => ({ before: () => {}, after: () => {} }),
 };
 toggles.all = () => {
   const parts = Object.keys(toggles)
-    .filter((k) => !['all', 'none', 'plainswish'].includes(k))
+    .filter((k) => !['all', 'none', 'plainswish', ...(ITER ? ['fusedbias'] : [])].includes(k))
     .map((k) => toggles[k]());
   return {
     before: () => {
@@ -108,10 +132,10 @@ toggles.all = () => {
     },
   };
 };
-const toggle = toggles[which]();
-
 const model = convEnergyNet({ seed: 1 });
-const sampler = sgld(model.energy, { seed: 2 });
+let energyImpl = model.energy;
+const toggle = toggles[which]();
+const sampler = sgld((x) => energyImpl(x), { seed: 2 });
 const x0 = createRng(3).uniform([128, 32, 32, 1], -1, 1);
 let state = sampler.init(x0);
 const sgldStep = () => {

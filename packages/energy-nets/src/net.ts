@@ -7,6 +7,7 @@
 import {
   activations,
   assertTensor,
+  conv2dBias,
   createRng,
   InvalidArgumentError,
   type Rng,
@@ -209,12 +210,18 @@ export function buildNet(config: EnergyNetConfig, initial?: NetWeights): BuiltEn
       for (const layer of layers) {
         const k = effectiveKernel(layer);
         if (layer.kind === 'conv') {
-          h = tf.conv2d(h as tf.Tensor4D, k as tf.Tensor4D, layer.stride, padding);
+          // bias added inside the convolution kernel (one pass less over the activations)
+          h = conv2dBias(
+            h as tf.Tensor4D,
+            k as tf.Tensor4D,
+            layer.bias as tf.Tensor1D,
+            layer.stride,
+            padding,
+          );
         } else {
           if (h.rank !== 2) h = tf.reshape(h, [n, -1]);
-          h = tf.matMul(h as tf.Tensor2D, k as tf.Tensor2D);
+          h = tf.add(tf.matMul(h as tf.Tensor2D, k as tf.Tensor2D), layer.bias);
         }
-        h = tf.add(h, layer.bias);
         if (layer.activation) {
           h = activations[layer.activation as keyof typeof activations](h);
         }

@@ -2,6 +2,7 @@
  * `@ebmjs/tensor-backend`: the layer under every ebmjs package.
  *
  * - {@link initBackend}: pick and initialise the best tfjs backend (kernel fills included).
+ * - {@link conv2dBias}: convolution + bias in one kernel, with a lazy any-order gradient.
  * - Higher-order-correct activations: {@link sigmoid}, {@link swish}, {@link softplus},
  *   {@link logSigmoid}, {@link tanh}, {@link exp}, {@link elu}.
  * - Seeded random streams: {@link createRng}.
@@ -19,6 +20,7 @@ export {
   isNode,
   registerKernelFill,
 } from './backend.js';
+export { conv2dBias } from './conv.js';
 export * from './errors.js';
 export { type GradCheckOptions, type GradCheckResult, gradCheck } from './gradcheck.js';
 export {
