@@ -17,8 +17,10 @@ import {
   createRng,
   initBackend,
   Rng,
+  registerWasmActivationKernels,
   registerWasmMatMulKernel,
   registerWasmZeroCopyKernels,
+  unregisterWasmActivationKernels,
   unregisterWasmMatMulKernel,
   unregisterWasmZeroCopyKernels,
 } from '@ebmjs/tensor-backend';
@@ -88,6 +90,11 @@ const toggles = {
       },
     };
   },
+  // wasm's Sigmoid + Multiply and 4 elementwise kernels backward instead of the fused SIMD swish
+  activations: () => ({
+    before: () => unregisterWasmActivationKernels(),
+    after: () => registerWasmActivationKernels(),
+  }),
   // wasm's stock BatchMatMul (slow transposed operands) instead of the explicit-transpose fill.
   matmul: () => ({
     before: () => unregisterWasmMatMulKernel(),

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError } from './errors.js';
+import { registerWasmActivationKernels } from './kernels/wasm-activations.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
@@ -83,7 +84,8 @@ export function isNode(): boolean {
 }
 
 // wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
-// BatchMatMul, and copies on Identity and same-dtype Cast: see kernels/.
+// BatchMatMul, copies on Identity and same-dtype Cast, and runs swish as 6 scalar passes: see
+// kernels/.
 const kernelFills = new Map<string, () => string[]>([
   [
     'wasm',
@@ -91,6 +93,7 @@ const kernelFills = new Map<string, () => string[]>([
       ...registerWasmKernelFills(),
       ...registerWasmZeroCopyKernels(),
       ...registerWasmMatMulKernel(),
+      ...registerWasmActivationKernels(),
     ],
   ],
 ]);

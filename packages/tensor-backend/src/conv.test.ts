@@ -18,7 +18,7 @@ function energy(
   b2: tf.Tensor1D,
 ) {
   const layer = (h: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, s: number, p: 'same' | 'valid') =>
-    fused ? conv2dBias(h, w, b, s, p) : tf.add(tf.conv2d(h, w, s, p), b);
+    fused ? conv2dBias(h, w, b, s, p) : tf.add<tf.Tensor4D>(tf.conv2d(h, w, s, p), b);
   return (x: tf.Tensor) =>
     tf.sum(
       swish(layer(swish(layer(x as tf.Tensor4D, w1, b1, 2, 'same')), w2, b2, 2, 'valid')),

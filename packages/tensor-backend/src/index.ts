@@ -24,6 +24,10 @@ export { conv2dBias } from './conv.js';
 export * from './errors.js';
 export { type GradCheckOptions, type GradCheckResult, gradCheck } from './gradcheck.js';
 export {
+  registerWasmActivationKernels,
+  unregisterWasmActivationKernels,
+} from './kernels/wasm-activations.js';
+export {
   registerWasmKernelFills,
   unregisterWasmKernelFills,
   type WasmInputGradMethod,

@@ -11,6 +11,7 @@
  * @module ops
  */
 import * as tf from '@tensorflow/tfjs';
+import { SWISH_GRAD_KERNEL, SWISH_KERNEL } from './kernels/wasm-activations.js';
 
 type Unary = <T extends tf.Tensor>(x: T) => T;
 
@@ -101,9 +102,18 @@ export function logSigmoid<T extends tf.Tensor>(x: T): T {
  * s and y = x s (4 kernels instead of the 7 of differentiating `mul(x, sigmoid(x))`).
  */
 export const swish: Unary = (() => {
+  // Fused kernels (one pass forward, one backward) where the active backend has them: wasm.
+  const fused = (name: string, t: tf.Tensor) =>
+    t.dtype === 'float32' && tf.getKernel(name, tf.getBackend()) !== undefined;
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const s = tf.sigmoid(x);
-    const y = tf.mul(x, s);
+    let s: tf.Tensor;
+    let y: tf.Tensor;
+    if (fused(SWISH_KERNEL, x)) {
+      [y, s] = tf.engine().runKernel(SWISH_KERNEL, { x }, {}) as unknown as [tf.Tensor, tf.Tensor];
+    } else {
+      s = tf.sigmoid(x);
+      y = tf.mul(x, s);
+    }
     save([x, s, y]);
     return {
       value: y,
@@ -112,6 +122,9 @@ export const swish: Unary = (() => {
         if (recording()) {
           const sg = sigmoid(sx);
           return tf.mul(dy, tf.add(sg, tf.mul(tf.mul(sx, sg), tf.sub(1, sg))));
+        }
+        if (fused(SWISH_GRAD_KERNEL, dy)) {
+          return tf.engine().runKernel(SWISH_GRAD_KERNEL, { dy, y: sy, s: ss }, {}) as tf.Tensor;
         }
         return tf.mul(dy, tf.add(ss, tf.mul(sy, tf.sub(1, ss))));
       },

@@ -14,8 +14,10 @@ function energyAndInputGrad(seed: number): { e: Float32Array; g: Float32Array } 
     const w2 = tf.randomNormal([3, 3, 16, 32], 0, 0.1, 'float32', seed + 2);
     const b1 = tf.randomNormal([16], 0, 0.1, 'float32', seed + 3);
     const f = (z: tf.Tensor) => {
-      const h = swish(tf.add(tf.conv2d(z as tf.Tensor4D, w1, 2, 'same'), b1));
-      return tf.sum(swish(tf.conv2d(h as tf.Tensor4D, w2, 2, 'same')), [1, 2, 3]);
+      const h = swish(
+        tf.add<tf.Tensor4D>(tf.conv2d(z as tf.Tensor4D, w1 as tf.Tensor4D, 2, 'same'), b1),
+      );
+      return tf.sum(swish(tf.conv2d(h as tf.Tensor4D, w2 as tf.Tensor4D, 2, 'same')), [1, 2, 3]);
     };
     const grad = tf.grad((z: tf.Tensor) => tf.sum(f(z)))(x);
     return { e: f(x).dataSync() as Float32Array, g: grad.dataSync() as Float32Array };
@@ -24,7 +26,7 @@ function energyAndInputGrad(seed: number): { e: Float32Array; g: Float32Array } 
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
 

@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { swish } from '../ops.js';
+import {
+  registerWasmActivationKernels,
+  SWISH_GRAD_KERNEL,
+  SWISH_KERNEL,
+  unregisterWasmActivationKernels,
+} from './wasm-activations.js';
+
+/** Values that cover the polynomial's range reduction, saturation and both tails. */
+function inputs(n: number): Float32Array {
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = -30 + (60 * i) / Math.max(1, n - 1) + (i % 7) * 1e-3;
+  if (n > 6) v.set([0, -0, 100, -100, 1e-8, -88.5, 89], 0);
+  return v;
+}
+
+/** Float64 references. */
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+const swishRef = (x: number) => x * sig(x);
+const swishGradRef = (x: number) => sig(x) + x * sig(x) * (1 - sig(x));
+
+function expectClose(got: ArrayLike<number>, want: (i: number) => number, tol: number) {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const w = want(i);
+    worst = Math.max(worst, Math.abs(got[i]! - w) / Math.max(1, Math.abs(w)));
+  }
+  expect(worst).toBeLessThan(tol);
+}
+
+describe('wasm SIMD activation kernels', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+  });
+
+  it('the generated module matches wat/activations.wat', () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), '../../scripts/build-wat.mjs');
+    // exits non-zero (and the test fails) if the committed bytes are stale
+    execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' });
+  });
+
+  it('swish, its gradient and sigmoid match float64 to 2e-7 relative, vector body and scalar tail', () => {
+    for (const n of [1, 3, 4, 5, 8, 1001, 4096 + 3]) {
+      const xv = inputs(n);
+      const dyv = new Float32Array(n).map((_, i) => 0.5 - (i % 5) * 0.25);
+      const [y, s] = tf.engine().runKernel(SWISH_KERNEL, { x: tf.tensor(xv) }, {}) as tf.Tensor[];
+      const yv = y!.dataSync();
+      const sv = s!.dataSync();
+      expectClose(yv, (i) => swishRef(xv[i]!), 2e-7);
+      expectClose(sv, (i) => sig(xv[i]!), 2e-7);
+      const dx = tf
+        .engine()
+        .runKernel(SWISH_GRAD_KERNEL, { dy: tf.tensor(dyv), y: y!, s: s! }, {}) as tf.Tensor;
+      // s + y (1 - s) then times dy: four float32 roundings on top of s's own error
+      expectClose(dx.dataSync(), (i) => dyv[i]! * swishGradRef(xv[i]!), 1e-6);
+      expectClose(tf.sigmoid(tf.tensor(xv)).dataSync(), (i) => sig(xv[i]!), 2e-7);
+      tf.dispose([y!, s!, dx]);
+    }
+  });
+
+  it('NaN stays NaN', () => {
+    const [y, s] = tf
+      .engine()
+      .runKernel(SWISH_KERNEL, { x: tf.tensor([Number.NaN, 1]) }, {}) as tf.Tensor[];
+    expect(Number.isNaN(y!.dataSync()[0])).toBe(true);
+    expect(Number.isNaN(s!.dataSync()[0])).toBe(true);
+    expect(Number.isNaN(tf.sigmoid(tf.tensor([Number.NaN])).dataSync()[0])).toBe(true);
+    tf.dispose([y!, s!]);
+  });
+
+  it('swish runs one fused kernel forward and one backward on wasm, and leaks nothing', async () => {
+    const x = tf.randomNormal([64, 33], 0, 3, 'float32', 1);
+    const dyGrad = tf.grad((t: tf.Tensor) => tf.sum(swish(t)));
+    const fwd = await tf.profile(() => swish(x));
+    // (the customGrad wrapper shows as an unnamed entry)
+    expect(fwd.kernels.map((k) => k.name).filter(Boolean)).toEqual([SWISH_KERNEL]);
+    tf.dispose(fwd.result as tf.Tensor);
+    const bwd = await tf.profile(() => dyGrad(x));
+    const names = bwd.kernels.map((k) => k.name);
+    expect(names).toContain(SWISH_GRAD_KERNEL);
+    expect(names).not.toContain('Sigmoid');
+    expect(bwd.newTensors).toBe(1);
+    tf.dispose(bwd.result as tf.Tensor);
+    x.dispose();
+  });
+
+  it('first, second and third derivatives of swish equal the unfused path and the cpu backend', async () => {
+    const xs = tf.linspace(-8, 8, 1001);
+    const d1 = tf.grad((t: tf.Tensor) => tf.sum(swish(t)));
+    const d2 = tf.grad((t: tf.Tensor) => tf.sum(d1(t)));
+    const d3 = tf.grad((t: tf.Tensor) => tf.sum(d2(t)));
+    const fused = [d1(xs).dataSync(), d2(xs).dataSync(), d3(xs).dataSync(), swish(xs).dataSync()];
+    unregisterWasmActivationKernels();
+    try {
+      const plain = [d1(xs).dataSync(), d2(xs).dataSync(), d3(xs).dataSync(), swish(xs).dataSync()];
+      for (let k = 0; k < 4; k++) expectClose(fused[k]!, (i) => plain[k]![i]!, 2e-6);
+    } finally {
+      registerWasmActivationKernels();
+    }
+    const x = xs.dataSync();
+    expectClose(fused[0]!, (i) => swishGradRef(x[i]!), 1e-6);
+    await initBackend({ backend: 'cpu' });
+    const cpuXs = tf.linspace(-8, 8, 1001);
+    const cpu3 = d3(cpuXs).dataSync();
+    expectClose(fused[2]!, (i) => cpu3[i]!, 2e-5);
+    await initBackend({ backend: 'wasm' });
+    xs.dispose();
+  });
+
+  it('register/unregister are idempotent and restore the stock Sigmoid', () => {
+    expect(registerWasmActivationKernels()).toEqual([]);
+    expect(unregisterWasmActivationKernels().sort()).toEqual([
+      'EbmSwish',
+      'EbmSwishGrad',
+      'Sigmoid',
+    ]);
+    expect(tf.getKernel(SWISH_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel('Sigmoid', 'wasm')).toBeDefined();
+    expect(tf.sigmoid(tf.tensor([0])).dataSync()[0]).toBeCloseTo(0.5, 7);
+    expect(unregisterWasmActivationKernels()).toEqual([]);
+    expect(registerWasmActivationKernels().sort()).toEqual(['EbmSwish', 'EbmSwishGrad', 'Sigmoid']);
+  });
+});
