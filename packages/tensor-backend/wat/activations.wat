@@ -50,10 +50,15 @@
       (f32x4.add
         (f32x4.add (f32x4.mul (local.get $z) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
         (v128.const f32x4 1 1 1 1)))
-    ;; sigmoid = 1 / (1 + e^z); a NaN x gives a NaN r, so a NaN result
-    (f32x4.div
-      (v128.const f32x4 1 1 1 1)
-      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $z) (local.get $p)))))
+    ;; sigmoid = 1 / (1 + e^z); a NaN x gives a NaN r, so a NaN result. Below x = -80 (sigmoid
+    ;; < 1.9e-35) the result is exactly 0, as where the stock kernel's exp overflows: values near
+    ;; the float32 denormal range would make every later kernel that touches them (a matmul of
+    ;; the gradient, say) many times slower on x86.
+    (v128.andnot
+      (f32x4.div
+        (v128.const f32x4 1 1 1 1)
+        (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $z) (local.get $p))))
+      (f32x4.lt (local.get $x) (v128.const f32x4 -80 -80 -80 -80))))
 
   ;; out[i] = sigmoid(x[i]), i < n
   (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32)

@@ -64,6 +64,23 @@ describe('wasm SIMD activation kernels', () => {
     }
   });
 
+  it('never returns float32 denormals (they slow every later kernel): 0 below x = -80', () => {
+    const xs = tf.linspace(-200, 200, 40001);
+    const [y, s] = tf.engine().runKernel(SWISH_KERNEL, { x: xs }, {}) as tf.Tensor[];
+    const dx = tf
+      .engine()
+      .runKernel(SWISH_GRAD_KERNEL, { dy: tf.onesLike(xs), y: y!, s: s! }, {}) as tf.Tensor;
+    const x = xs.dataSync();
+    const outs = [y!.dataSync(), s!.dataSync(), dx.dataSync(), tf.sigmoid(xs).dataSync()];
+    for (const v of outs) {
+      for (let i = 0; i < v.length; i++) {
+        expect(v[i] === 0 || Math.abs(v[i]!) >= 1.1754944e-38, `x = ${x[i]}: ${v[i]}`).toBe(true);
+        if (x[i]! < -80) expect(v[i] === 0, `x = ${x[i]}`).toBe(true); // +0 or -0
+      }
+    }
+    tf.dispose([xs, y!, s!, dx]);
+  });
+
   it('NaN stays NaN', () => {
     const [y, s] = tf
       .engine()
