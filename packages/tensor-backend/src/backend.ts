@@ -18,6 +18,7 @@ import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
 import {
   checkThreads,
   defaultWasmThreads,
+  isThreadedWasmRegistered,
   registerNodeWasmThreads,
   wasmThreadCount,
 } from './wasm-threads.js';
@@ -68,6 +69,12 @@ export interface BackendInfo {
   threads?: boolean;
   /** wasm: the number of XNNPACK threads. */
   threadCount?: number;
+  /**
+   * wasm: whether tfjs's multi-threaded build is loaded (Node: `threads` > 1 asked for; browsers:
+   * a cross-origin-isolated page). Its pool may still have one thread: tfjs sizes it at half the
+   * CPUs in browsers.
+   */
+  threadedBuild?: boolean;
   /** Kernels ebmjs registered or replaced for this backend. */
   kernelFills: string[];
   /** Backends tried before this one, with why they were passed over. */
@@ -265,6 +272,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       info.threadCount = wasmThreadCount() ?? 1;
       info.threads = info.threadCount > 1;
+      info.threadedBuild =
+        platform === 'node'
+          ? isThreadedWasmRegistered()
+          : Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
     }
     return info;
   }

@@ -43,12 +43,14 @@ describe('wasm threads in Node', () => {
     const one = await initBackend({ backend: 'wasm', threads: 1 });
     expect(one.threadCount).toBe(1);
     expect(one.threads).toBe(false);
+    expect(one.threadedBuild).toBe(false);
     const ref1 = energyAndInputGrad(7);
 
     const two = await initBackend({ backend: 'wasm', threads: 2 });
     expect(two.name).toBe('wasm');
     expect(two.threadCount).toBe(2);
     expect(two.threads).toBe(true);
+    expect(two.threadedBuild).toBe(true);
     expect(two.simd).toBe(true);
     expect(wasmThreadCount()).toBe(2);
     // the kernel fills (registered per backend name) serve the rebuilt backend as well

@@ -70,6 +70,11 @@ export function wasmThreadCount(): number | undefined {
   return backend?.wasm?.tfjs?.getThreadsCount?.();
 }
 
+/** Whether the `wasm` backend factory is ebmjs's threaded one (Node). */
+export function isThreadedWasmRegistered(): boolean {
+  return state().registered > 1;
+}
+
 /**
  * Default thread count in Node: half the CPUs this process may use (at least 1, at most
  * {@link MAX_WASM_THREADS}), the rule tfjs applies in browsers. XNNPACK's pool threads spin while
