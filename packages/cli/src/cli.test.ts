@@ -230,6 +230,29 @@ describe('runs that stop and restart', () => {
 });
 
 describe('ebm train mnist', () => {
+  it('--threads changes the speed, not the run: 1 and 2 threads train bit for bit alike', () => {
+    const run = (threads: string) => {
+      const out = join(dir, `mnist-threads-${threads}`);
+      const r = ebm(
+        'train',
+        'mnist',
+        ...['--epochs', '1', '--limit', '128', '--batch-size', '32', '--steps', '5'],
+        ...['--sample-steps', '3', '--threads', threads, '--out', out],
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`${threads} thread`);
+      return {
+        metrics: readFileSync(join(out, 'metrics.csv'), 'utf8'),
+        samples: readFileSync(join(out, 'samples.png')),
+      };
+    };
+    const one = run('1');
+    const two = run('2');
+    expect(one.metrics.trim().split('\n')).toHaveLength(5);
+    expect(two.metrics).toBe(one.metrics);
+    expect(two.samples.equals(one.samples)).toBe(true);
+  });
+
   it('runs end to end on a tiny budget', () => {
     const out = join(dir, 'mnist');
     const r = ebm(
