@@ -52,9 +52,11 @@ export interface InitBackendOptions {
    * wasm in Node: XNNPACK threads (1 to 8). Defaults to `process.env.EBMJS_WASM_THREADS`, else
    * half the CPUs available (as tfjs does in browsers: one thread on a 2-CPU machine); 1 is
    * tfjs's stock single-threaded build. More threads help on an otherwise idle machine and hurt
-   * when other processes compete for the cores (the pool's threads spin while they wait). A wasm backend that is already running keeps its thread count unless
-   * this (or the variable) asks for another one, in which case it is rebuilt and its tensors are
-   * disposed. Browsers use tfjs's own choice (threads only on cross-origin-isolated pages).
+   * when other processes compete for the cores (the pool's threads spin while they wait); results
+   * are the same for any count. A wasm backend that is already running keeps its thread count
+   * unless this (or the variable) asks for another one, in which case it is rebuilt and its
+   * tensors are disposed. Browsers use tfjs's own choice (threads only on cross-origin-isolated
+   * pages, half the CPUs).
    */
   threads?: number;
 }

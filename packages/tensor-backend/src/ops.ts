@@ -99,7 +99,8 @@ export function logSigmoid<T extends tf.Tensor>(x: T): T {
  * Swish / SiLU x * sigmoid(x) (the book's activation), exact to any derivative order. One op with
  * its own gradient: swish'(x) = s + x s (1 - s) with s = sigmoid(x), written with this module's
  * sigmoid when the backward pass is recorded (higher orders), else s + y (1 - s) from the saved
- * s and y = x s (4 kernels instead of the 7 of differentiating `mul(x, sigmoid(x))`).
+ * s and y = x s (4 kernels instead of the 7 of differentiating `mul(x, sigmoid(x))`; on wasm one
+ * SIMD kernel forward and one backward, see kernels/wasm-activations).
  */
 export const swish: Unary = (() => {
   // Fused kernels (one pass forward, one backward) where the active backend has them: wasm.
