@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
+import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-activations.generated.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -32,13 +33,6 @@ interface ActivationExports {
   swish_grad(dy: number, y: number, s: number, dx: number, n: number): void;
 }
 
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackendLike {
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-}
-
 const instances = new WeakMap<object, ActivationExports>();
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -49,7 +43,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The activation module bound to this backend's tfjs wasm memory (instantiated once). */
-function exportsFor(backend: WasmBackendLike): ActivationExports {
+function exportsFor(backend: WasmHeapBackend): ActivationExports {
   const module = backend.wasm;
   let ex = instances.get(module);
   if (ex) return ex;
@@ -65,7 +59,7 @@ function exportsFor(backend: WasmBackendLike): ActivationExports {
   return ex;
 }
 
-function offset(backend: WasmBackendLike, info: TensorInfo): number {
+function offset(backend: WasmHeapBackend, info: TensorInfo): number {
   const entry = backend.dataIdMap.get(info.dataId);
   if (!entry) throw new BackendUnavailableError(BACKEND, 'tensor data is not on the wasm backend');
   return entry.memoryOffset;
@@ -80,7 +74,7 @@ function float32(name: string, info: TensorInfo): void {
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 const swishKernel: tf.KernelFunc = ({ inputs, backend }) => {
-  const be = backend as unknown as WasmBackendLike;
+  const be = backend as unknown as WasmHeapBackend;
   const x = inputs['x'] as TensorInfo;
   float32(SWISH_KERNEL, x);
   const y = be.makeOutput(x.shape, 'float32');
@@ -90,7 +84,7 @@ const swishKernel: tf.KernelFunc = ({ inputs, backend }) => {
 };
 
 const swishGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
-  const be = backend as unknown as WasmBackendLike;
+  const be = backend as unknown as WasmHeapBackend;
   const dy = inputs['dy'] as TensorInfo;
   const y = inputs['y'] as TensorInfo;
   const s = inputs['s'] as TensorInfo;
@@ -117,20 +111,14 @@ const swishGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return dx;
 };
 
-/** The stock `Sigmoid` config we replaced, on globalThis (one kernel registry per process). */
-const STATE_KEY = Symbol.for('@ebmjs/tensor-backend:wasm-activations');
-const MARK = Symbol.for('@ebmjs/tensor-backend:wasm-activations:kernel');
-const slot = globalThis as unknown as Record<
-  symbol,
-  { stockSigmoid?: tf.KernelConfig } | undefined
->;
-const state = slot[STATE_KEY] ?? {};
-slot[STATE_KEY] = state;
+/** The stock `Sigmoid` config we replaced (one kernel registry per process). */
+const state = processState<{ stockSigmoid?: tf.KernelConfig }>('wasm-activations', () => ({}));
+const { MARK, isOurs } = kernelMark('wasm-activations');
 
 const sigmoidKernel: tf.KernelFunc = (args) => {
   const x = args.inputs['x'] as TensorInfo;
   float32('Sigmoid', x); // as tf.sigmoid requires
-  const be = args.backend as unknown as WasmBackendLike;
+  const be = args.backend as unknown as WasmHeapBackend;
   const out = be.makeOutput(x.shape, 'float32');
   exportsFor(be).sigmoid(offset(be, x), offset(be, out), size(x.shape));
   return out;
@@ -139,10 +127,6 @@ const sigmoidKernel: tf.KernelFunc = (args) => {
 function mark(config: tf.KernelConfig): tf.KernelConfig {
   (config as unknown as Record<symbol, unknown>)[MARK] = true;
   return config;
-}
-
-function isOurs(config: tf.KernelConfig | undefined): boolean {
-  return config !== undefined && (config as unknown as Record<symbol, unknown>)[MARK] === true;
 }
 
 /**

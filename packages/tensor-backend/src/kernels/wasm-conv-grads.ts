@@ -27,6 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
+import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
 
 type TensorInfo = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -75,22 +76,11 @@ interface FilterCacheEntry {
   backend: Backend;
   byGeometry: Map<string, (TensorInfo | null)[]>;
 }
-const STATE_KEY = Symbol.for('@ebmjs/tensor-backend:wasm-conv-grads');
-const MARK = Symbol.for('@ebmjs/tensor-backend:wasm-conv-grads:kernel');
-const globalSlot = globalThis as unknown as Record<symbol, FillState | undefined>;
-const state: FillState = globalSlot[STATE_KEY] ?? { method: 'subpixel', stock: new Map() };
-globalSlot[STATE_KEY] = state;
-
-/** True if a registered kernel config is one of ours (from any copy of this module). */
-function isOurs(config: tf.KernelConfig | undefined): boolean {
-  return config !== undefined && (config as unknown as Record<symbol, unknown>)[MARK] === true;
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm used to write outputs directly on its heap. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+const state = processState<FillState>('wasm-conv-grads', () => ({
+  method: 'subpixel',
+  stock: new Map(),
+}));
+const { MARK, isOurs } = kernelMark('wasm-conv-grads');
 
 /**
  * Tracks every TensorInfo made while one kernel runs and disposes all of them except the one

@@ -13,19 +13,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
+import { kernelMark, processState } from './shared.js';
 
 const BACKEND = 'wasm';
 const NAME = 'BatchMatMul';
 
-const STATE_KEY = Symbol.for('@ebmjs/tensor-backend:wasm-matmul');
-const MARK = Symbol.for('@ebmjs/tensor-backend:wasm-matmul:kernel');
-const slot = globalThis as unknown as Record<symbol, { stock?: tf.KernelConfig } | undefined>;
-const state: { stock?: tf.KernelConfig } = slot[STATE_KEY] ?? {};
-slot[STATE_KEY] = state;
-
-function isOurs(config: tf.KernelConfig | undefined): boolean {
-  return config !== undefined && (config as unknown as Record<symbol, unknown>)[MARK] === true;
-}
+const state = processState<{ stock?: tf.KernelConfig }>('wasm-matmul', () => ({}));
+const { MARK, isOurs } = kernelMark('wasm-matmul');
 
 function kernel(name: string): tf.KernelConfig {
   const config = name === NAME ? state.stock : tf.getKernel(name, BACKEND);

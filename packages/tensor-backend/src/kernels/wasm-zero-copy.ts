@@ -13,21 +13,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
+import { kernelMark, processState } from './shared.js';
 
 const BACKEND = 'wasm';
 const NAMES = ['Identity', 'Cast'] as const;
 type Name = (typeof NAMES)[number];
 
 /** The stock configs we replaced, shared by every copy of this module (one kernel registry). */
-const STATE_KEY = Symbol.for('@ebmjs/tensor-backend:wasm-zero-copy');
-const MARK = Symbol.for('@ebmjs/tensor-backend:wasm-zero-copy:kernel');
-const slot = globalThis as unknown as Record<symbol, Map<string, tf.KernelConfig> | undefined>;
-const stock: Map<string, tf.KernelConfig> = slot[STATE_KEY] ?? new Map();
-slot[STATE_KEY] = stock;
-
-function isOurs(config: tf.KernelConfig | undefined): boolean {
-  return config !== undefined && (config as unknown as Record<symbol, unknown>)[MARK] === true;
-}
+const stock = processState('wasm-zero-copy', () => new Map<string, tf.KernelConfig>());
+const { MARK, isOurs } = kernelMark('wasm-zero-copy');
 
 interface RefCounted {
   incRef(dataId: tf.DataId): void;
