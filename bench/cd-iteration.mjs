@@ -33,9 +33,9 @@ import {
   interleave,
   loadavg,
   machineInfo,
+  ServeWorker,
   startTorchWorkers,
   summarize,
-  TorchWorker,
   table,
 } from './lib.mjs';
 
@@ -91,7 +91,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   const ebmjsWorkers = [];
   if (machineInfo().logicalCpus >= 2 && !args.includes('--no-threads')) {
     const script = join(benchDir, 'ebmjs-serve.mjs');
-    const w = await TorchWorker.spawn('2 threads', 2, {}, log, process.execPath, [
+    const w = await ServeWorker.spawn('2 threads', 2, {}, log, process.execPath, [
       script,
       '--threads',
       '2',
@@ -122,6 +122,13 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       stepsPerRound,
       onRound: () => loads.rounds.push(loadavg()),
     });
+    for (const w of ebmjsWorkers) {
+      w.child.stdin.write('checks\n');
+      const c = JSON.parse((await w.next(60_000)).replace(/^checks /, ''));
+      checks[`wasm ${w.label}: tensors leaked over the timed rounds`] = c.leaked;
+      checks[`wasm ${w.label} sgld: samples finite and inside the clamp`] = c.inside;
+      checks[`wasm ${w.label} trainer: losses and gradient norms finite`] = c.finite;
+    }
   } finally {
     for (const w of [...ebmjsWorkers, ...workers]) w.close();
   }

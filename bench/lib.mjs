@@ -92,32 +92,31 @@ export function loadavg() {
 }
 
 /**
- * A long-lived PyTorch worker (torch_ebm.py --serve): `step()` / `iter()` resolve to the ms of
- * one Langevin step / training iteration timed inside Python. `start` resolves to null when
- * torch is missing (the reason goes to `log`).
+ * A long-lived timing worker speaking torch_ebm.py's --serve line protocol: `step()` / `iter()`
+ * resolve to the ms of one Langevin step / training iteration timed inside the worker. `start`
+ * runs the PyTorch reference (null when torch is missing; the reason goes to `log`); `spawn` runs
+ * any such process (bench/ebmjs-serve.mjs for ebmjs on other thread counts).
  */
-export class TorchWorker {
+export class ServeWorker {
+  /** The PyTorch reference, torch_ebm.py --serve. */
   static async start(label, threads, env, log, { batch = 128, steps = 60 } = {}) {
     const script = join(benchDir, 'reference/torch_ebm.py');
     if (!existsSync(script)) return null;
     const args = [script, '--serve', '--batch', String(batch), '--threads', String(threads)];
-    return TorchWorker.spawn(label, threads, env, log, '/usr/bin/python3', [
+    return ServeWorker.spawn(label, threads, env, log, '/usr/bin/python3', [
       ...args,
       '--steps',
       String(steps),
     ]);
   }
 
-  /**
-   * Any process that speaks torch_ebm.py's --serve line protocol ('ready <json>', then one
-   * number of ms per 'step' / 'iter' line); bench/ebmjs-serve.mjs is the ebmjs one.
-   */
+  /** Any process of the protocol: 'ready <json>', then one number of ms per 'step' / 'iter' line. */
   static async spawn(label, threads, env, log, command, args) {
     const child = spawn(command, args, {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const w = new TorchWorker(label, threads, env, child);
+    const w = new ServeWorker(label, threads, env, child);
     w.name = basename(args[0] ?? command);
     try {
       const ready = await w.next(600_000);
@@ -222,7 +221,7 @@ export async function startTorchWorkers({ batch = 128, steps = 60, args = [], lo
     specs.push(['pytorch-2t-passive', '2 threads, OMP passive', 2, { OMP_WAIT_POLICY: 'PASSIVE' }]);
   }
   for (const [key, label, threads, wenv] of specs) {
-    const w = await TorchWorker.start(label, threads, wenv, log, { batch, steps });
+    const w = await ServeWorker.start(label, threads, wenv, log, { batch, steps });
     if (!w) break; // no torch: the others would fail alike
     w.key = key;
     workers.push(w);
