@@ -15,12 +15,15 @@ import { ReplayBuffer } from '@ebmjs/replay-buffer';
 import {
   activations,
   createRng,
+  enableRelaxedSimd,
   initBackend,
   Rng,
   registerWasmActivationKernels,
+  registerWasmFmaConvKernels,
   registerWasmMatMulKernel,
   registerWasmZeroCopyKernels,
   unregisterWasmActivationKernels,
+  unregisterWasmFmaConvKernels,
   unregisterWasmMatMulKernel,
   unregisterWasmZeroCopyKernels,
 } from '@ebmjs/tensor-backend';
@@ -124,11 +127,20 @@ const toggles = {
       energyImpl = model.energy;
     },
   }),
+  // XNNPACK's Conv2D/FusedConv2D instead of the relaxed-SIMD FMA convolutions (the V8 flag is
+  // set for this toggle only).
+  fma: () => ({
+    before: () => unregisterWasmFmaConvKernels(),
+    after: () => registerWasmFmaConvKernels(),
+  }),
   none: () => ({ before: () => {}, after: () => {} }),
 };
+if (which === 'fma' && !(await enableRelaxedSimd())) throw new Error('no relaxed SIMD here');
 toggles.all = () => {
   const parts = Object.keys(toggles)
-    .filter((k) => !['all', 'none', 'plainswish', ...(ITER ? ['fusedbias'] : [])].includes(k))
+    .filter(
+      (k) => !['all', 'none', 'plainswish', 'fma', ...(ITER ? ['fusedbias'] : [])].includes(k),
+    )
     .map((k) => toggles[k]());
   return {
     before: () => {

@@ -10,8 +10,15 @@
  * @module backend
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, InvalidArgumentError } from './errors.js';
+import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { registerWasmActivationKernels } from './kernels/wasm-activations.js';
+import {
+  enableRelaxedSimd,
+  registerWasmFmaConvKernels,
+  relaxedSimdAvailable,
+  unregisterWasmFmaConvKernels,
+  wasmFmaConvActive,
+} from './kernels/wasm-conv-fma.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
@@ -59,6 +66,17 @@ export interface InitBackendOptions {
    * pages, half the CPUs).
    */
   threads?: number;
+  /**
+   * wasm: run `Conv2D`/`FusedConv2D` on ebmjs's fused-multiply-add kernels (relaxed SIMD; 1.3-2x
+   * faster than tfjs's XNNPACK convolutions here, see kernels/wasm-conv-fma). Defaults to
+   * `process.env.EBMJS_WASM_RELAXED_SIMD` (`1`/`0`) in Node, else: on when this engine compiles
+   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+) and the backend runs one thread (the kernels
+   * are single-threaded; a thread pool keeps XNNPACK's). `true`: on for any thread count, and in
+   * Node 20 turns on V8's `--experimental-wasm-relaxed-simd` for the process first; throws an
+   * {@link UnsupportedError} where relaxed SIMD cannot be had. `false`: XNNPACK's convolutions.
+   * Results differ from XNNPACK's by float rounding only.
+   */
+  relaxedSimd?: boolean;
 }
 
 /** What {@link initBackend} chose. */
@@ -77,6 +95,8 @@ export interface BackendInfo {
    * CPUs in browsers.
    */
   threadedBuild?: boolean;
+  /** wasm: whether the relaxed-SIMD (FMA) convolutions are in use (see the option). */
+  relaxedSimd?: boolean;
   /** Kernels ebmjs registered or replaced for this backend. */
   kernelFills: string[];
   /** Backends tried before this one, with why they were passed over. */
@@ -179,6 +199,41 @@ function requestedThreads(options: InitBackendOptions): number | undefined {
   return checkThreads(Number(env.trim()), 'EBMJS_WASM_THREADS');
 }
 
+/** The explicit relaxed-SIMD choice (option, else `EBMJS_WASM_RELAXED_SIMD`), checked. */
+function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined {
+  const v = options.relaxedSimd;
+  if (v !== undefined) {
+    if (typeof v !== 'boolean') {
+      throw new InvalidArgumentError('options.relaxedSimd', `must be a boolean, got ${String(v)}`);
+    }
+    return v;
+  }
+  if (!isNode()) return undefined;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.EBMJS_WASM_RELAXED_SIMD;
+  if (env === undefined || env.trim() === '') return undefined;
+  const t = env.trim().toLowerCase();
+  if (t === '1' || t === 'true') return true;
+  if (t === '0' || t === 'false') return false;
+  throw new InvalidArgumentError(
+    'EBMJS_WASM_RELAXED_SIMD',
+    `must be 1, 0, true or false, got ${JSON.stringify(env)}`,
+  );
+}
+
+/** Registers or removes the FMA convolutions as asked (see the option); true if in use. */
+async function applyRelaxedSimd(want: boolean | undefined, threadCount: number): Promise<string[]> {
+  if (want === true && !(await enableRelaxedSimd())) {
+    throw new UnsupportedError(
+      'relaxedSimd: this JavaScript engine cannot compile relaxed-SIMD wasm (needs V8 11.3+: Chrome/Edge 114+ or Node 20+)',
+    );
+  }
+  const on = want ?? (threadCount === 1 && relaxedSimdAvailable());
+  if (on) return registerWasmFmaConvKernels();
+  unregisterWasmFmaConvKernels();
+  return [];
+}
+
 /** Starts the wasm backend; in Node first registers the threaded build as asked (see options). */
 async function startWasm(platform: 'node' | 'browser', threads: number | undefined): Promise<void> {
   if (platform === 'node') {
@@ -214,6 +269,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const platform = isNode() ? 'node' : 'browser';
   const requested = parseRequest(options);
   const threads = requestedThreads(options);
+  const relaxedSimd = requestedRelaxedSimd(options);
   const explicit = requested !== undefined && requested.length === 1;
   const order: BackendName[] =
     requested ??
@@ -274,6 +330,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       info.threadCount = wasmThreadCount() ?? 1;
       info.threads = info.threadCount > 1;
+      if (options.kernelFills !== false) {
+        filled.push(...(await applyRelaxedSimd(relaxedSimd, info.threadCount)));
+      }
+      info.relaxedSimd = wasmFmaConvActive();
       info.threadedBuild =
         platform === 'node'
           ? isThreadedWasmRegistered()

@@ -28,6 +28,13 @@ export {
   unregisterWasmActivationKernels,
 } from './kernels/wasm-activations.js';
 export {
+  enableRelaxedSimd,
+  registerWasmFmaConvKernels,
+  relaxedSimdAvailable,
+  unregisterWasmFmaConvKernels,
+  wasmFmaConvActive,
+} from './kernels/wasm-conv-fma.js';
+export {
   registerWasmKernelFills,
   unregisterWasmKernelFills,
   type WasmInputGradMethod,

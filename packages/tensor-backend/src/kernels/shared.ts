@@ -7,6 +7,7 @@
  * @module kernels/shared
  */
 import type * as tf from '@tensorflow/tfjs';
+import { BackendUnavailableError } from '../errors.js';
 
 /** The state of kernel module `name`, on `globalThis`, created by `init` on first use. */
 export function processState<T>(name: string, init: () => T): T {
@@ -34,9 +35,66 @@ export function kernelMark(name: string): {
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use to work on its heap. */
 export interface WasmHeapBackend {
-  /** The emscripten module: its memory is `wasmMemory` (threaded build) or `asm.memory`. */
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  /**
+   * The emscripten module: its memory is `wasmMemory` (threaded build) or `asm.memory`;
+   * `_malloc`/`_free` manage its heap.
+   */
+  wasm: {
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+}
+
+/** The memory of a tfjs wasm module (threaded build: `wasmMemory`; the others export it). */
+export function heapMemory(backend: WasmHeapBackend): WebAssembly.Memory {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!memory) throw new BackendUnavailableError('wasm', 'the tfjs wasm memory is not reachable');
+  return memory;
+}
+
+/** Byte offset of a tensor's data on the wasm heap. */
+export function heapOffset(backend: WasmHeapBackend, info: tf.TensorInfo): number {
+  const entry = backend.dataIdMap.get(info.dataId);
+  if (!entry) throw new BackendUnavailableError('wasm', 'tensor data is not on the wasm backend');
+  return entry.memoryOffset;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * A small wasm module (bytes from a `*.generated.ts`, base64, one variant per memory kind) that
+ * imports a tfjs wasm module's memory as `env.memory`: `validate()` says whether this engine can
+ * compile it; `exportsFor(backend)` instantiates it once per tfjs module (synchronously: the
+ * modules are a few KB, which a browser main thread may compile synchronously too).
+ */
+export function heapModule<T>(
+  plainBase64: string,
+  sharedBase64: string,
+): { validate(): boolean; exportsFor(backend: WasmHeapBackend): T } {
+  const instances = new WeakMap<object, T>();
+  return {
+    validate: () => WebAssembly.validate(decode(plainBase64)),
+    exportsFor(backend) {
+      const module = backend.wasm;
+      let ex = instances.get(module);
+      if (ex) return ex;
+      const memory = heapMemory(backend);
+      const shared =
+        typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const wasm = new WebAssembly.Module(decode(shared ? sharedBase64 : plainBase64));
+      ex = new WebAssembly.Instance(wasm, { env: { memory } }).exports as unknown as T;
+      instances.set(module, ex);
+      return ex;
+    },
+  };
 }

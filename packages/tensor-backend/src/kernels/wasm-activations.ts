@@ -17,8 +17,13 @@
  * @module kernels/wasm-activations
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError } from '../errors.js';
-import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
+import {
+  heapModule,
+  heapOffset,
+  kernelMark,
+  processState,
+  type WasmHeapBackend,
+} from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-activations.generated.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -33,37 +38,9 @@ interface ActivationExports {
   swish_grad(dy: number, y: number, s: number, dx: number, n: number): void;
 }
 
-const instances = new WeakMap<object, ActivationExports>();
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(base64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** The activation module bound to this backend's tfjs wasm memory (instantiated once). */
-function exportsFor(backend: WasmHeapBackend): ActivationExports {
-  const module = backend.wasm;
-  let ex = instances.get(module);
-  if (ex) return ex;
-  // tfjs's threaded build exposes its (shared) memory; the single-threaded ones export it.
-  const memory = module.wasmMemory ?? module.asm?.memory;
-  if (!memory) throw new BackendUnavailableError(BACKEND, 'the tfjs wasm memory is not reachable');
-  const shared =
-    typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  // ~1 KB: synchronous compilation is allowed on a browser's main thread too.
-  const wasm = new WebAssembly.Module(decode(shared ? SHARED_MEMORY_WASM : PLAIN_MEMORY_WASM));
-  ex = new WebAssembly.Instance(wasm, { env: { memory } }).exports as unknown as ActivationExports;
-  instances.set(module, ex);
-  return ex;
-}
-
-function offset(backend: WasmHeapBackend, info: TensorInfo): number {
-  const entry = backend.dataIdMap.get(info.dataId);
-  if (!entry) throw new BackendUnavailableError(BACKEND, 'tensor data is not on the wasm backend');
-  return entry.memoryOffset;
-}
+const heap = heapModule<ActivationExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM);
+const exportsFor = heap.exportsFor;
+const offset = heapOffset;
 
 function float32(name: string, info: TensorInfo): void {
   if (info.dtype !== 'float32') {

@@ -27,6 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
+import { clearFilterCache, repackedFilters } from './filter-cache.js';
 import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -67,15 +68,8 @@ const INPUT_GRAD = 'Conv2DBackpropInput';
 interface FillState {
   method: WasmInputGradMethod;
   stock: Map<string, tf.KernelConfig>;
-  /** Repacked sub-kernels per filter buffer (see {@link repackedFilters}); absent in old copies. */
-  cache?: Map<tf.DataId, FilterCacheEntry>;
 }
 
-/** Uploaded sub-kernels of one filter buffer, per conv geometry. */
-interface FilterCacheEntry {
-  backend: Backend;
-  byGeometry: Map<string, (TensorInfo | null)[]>;
-}
 const state = processState<FillState>('wasm-conv-grads', () => ({
   method: 'subpixel',
   stock: new Map(),
@@ -212,83 +206,6 @@ class Scope {
     }
     this.made.length = 0;
   }
-}
-
-/** Filters whose repacked sub-kernels stay uploaded (least recently used are dropped). */
-const FILTER_CACHE_SIZE = 32;
-
-function backendHas(backend: Backend, dataId: tf.DataId): boolean {
-  const map = (backend as unknown as { dataIdMap?: { has(id: tf.DataId): boolean } }).dataIdMap;
-  return map?.has(dataId) ?? false;
-}
-
-function dropEntry(entry: FilterCacheEntry): void {
-  // A disposed wasm backend (rebuilt with another thread count, say) took its buffers with it.
-  if ((entry.backend as unknown as { wasm?: unknown }).wasm == null) return;
-  for (const infos of entry.byGeometry.values()) {
-    for (const info of infos) if (info) entry.backend.disposeData(info.dataId);
-  }
-}
-
-/** Frees every cached sub-kernel. */
-function clearFilterCache(): void {
-  for (const entry of state.cache?.values() ?? []) dropEntry(entry);
-  state.cache?.clear();
-}
-
-/**
- * The input-gradient sub-kernels of `filter` for one conv geometry, uploaded once per filter
- * buffer. A tfjs data buffer never changes once written (a variable update makes a new one), and
- * the cache holds the buffer's `dataId` object, so a hit while that `dataId` is still registered
- * with the backend is the same weights: the 60 Langevin steps of a training iteration repack and
- * upload each filter once instead of 60 times. Entries whose filter was disposed are freed on
- * the next miss; at most {@link FILTER_CACHE_SIZE} filters are kept.
- */
-function repackedFilters(
-  backend: Backend,
-  filter: TensorInfo,
-  geometry: string,
-  build: (w: Float32Array) => ({ values: Float32Array; shape: number[] } | null)[],
-): (TensorInfo | null)[] {
-  state.cache ??= new Map();
-  const cache = state.cache;
-  const entry = cache.get(filter.dataId);
-  const hit = entry?.backend === backend ? entry.byGeometry.get(geometry) : undefined;
-  if (entry && hit) {
-    cache.delete(filter.dataId);
-    cache.set(filter.dataId, entry); // most recently used last
-    return hit;
-  }
-  const w = backend.readSync(filter.dataId) as Float32Array;
-  const infos = build(w).map((f) =>
-    f
-      ? {
-          dataId: backend.write(f.values, f.shape, 'float32'),
-          shape: f.shape,
-          dtype: 'float32' as const,
-        }
-      : null,
-  );
-  let e = entry;
-  if (!e || e.backend !== backend) {
-    if (e) dropEntry(e);
-    e = { backend, byGeometry: new Map() };
-  }
-  e.byGeometry.set(geometry, infos);
-  cache.delete(filter.dataId);
-  cache.set(filter.dataId, e);
-  for (const [id, other] of cache) {
-    if (!backendHas(other.backend, id)) {
-      dropEntry(other);
-      cache.delete(id);
-    }
-  }
-  while (cache.size > FILTER_CACHE_SIZE) {
-    const [id, oldest] = cache.entries().next().value as [tf.DataId, FilterCacheEntry];
-    dropEntry(oldest);
-    cache.delete(id);
-  }
-  return infos;
 }
 
 function geometryKey(filter: TensorInfo, info: tf.backend_util.Conv2DInfo, method: string): string {

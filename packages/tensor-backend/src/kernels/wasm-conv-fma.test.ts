@@ -1,0 +1,221 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { conv2dBias } from '../conv.js';
+import { InvalidArgumentError } from '../errors.js';
+import { expectClose, onCpu, size, values } from './conv-check.test-util.js';
+import {
+  enableRelaxedSimd,
+  registerWasmFmaConvKernels,
+  relaxedSimdAvailable,
+  unregisterWasmFmaConvKernels,
+  wasmFmaConvActive,
+} from './wasm-conv-fma.js';
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+
+interface Case {
+  x: Shape4;
+  w: Shape4;
+  strides: number | [number, number];
+  pad: Pad;
+}
+
+/** conv2d and conv2d + bias (FusedConv2D) on the active backend; `abs`: from |x|, |w|, |b|. */
+function forward(c: Case, abs: boolean): { conv: Float32Array; fused: Float32Array } {
+  return tf.tidy(() => {
+    const prep = (v: Float32Array) => (abs ? v.map(Math.abs) : v);
+    const x = tf.tensor4d(prep(values(size(c.x), 5)), c.x);
+    const w = tf.tensor4d(prep(values(size(c.w), 17)), c.w);
+    const b = tf.tensor1d(prep(values(c.w[3], 29)));
+    return {
+      conv: tf.conv2d(x, w, c.strides, c.pad).dataSync() as Float32Array,
+      fused: tf.fused
+        .conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias: b })
+        .dataSync() as Float32Array,
+    };
+  });
+}
+
+const label = (c: Case) => `x=${c.x} w=${c.w} s=${c.strides} pad=${JSON.stringify(c.pad)}`;
+
+/**
+ * Shapes the kernel covers: strides 1-3 (also unequal), same/valid/numeric/explicit padding,
+ * kernels 1-5 (also non-square), input channels 1-70 (runs of kw * cin floats of any length),
+ * output channels 4-72 (a last panel of 4 or 8), and output pixel counts that are and are not
+ * multiples of the 4-pixel tile and the 64-pixel block (1, 3, 63, 65, 200 ...).
+ */
+const CASES: Case[] = [
+  { x: [128, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
+  { x: [4, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
+  { x: [3, 8, 8, 32], w: [3, 3, 32, 64], strides: 2, pad: 'same' },
+  { x: [5, 4, 4, 64], w: [3, 3, 64, 64], strides: 2, pad: 'same' },
+  { x: [2, 8, 8, 32], w: [2, 2, 32, 32], strides: 1, pad: 'valid' },
+  { x: [2, 16, 16, 16], w: [3, 3, 16, 4], strides: 1, pad: 'valid' },
+  { x: [1, 1, 1, 7], w: [1, 1, 7, 4], strides: 1, pad: 'valid' },
+  { x: [1, 3, 1, 5], w: [1, 1, 5, 12], strides: 1, pad: 'valid' },
+  { x: [1, 9, 7, 70], w: [1, 1, 70, 8], strides: 1, pad: 'valid' },
+  {
+    x: [3, 7, 5, 3],
+    w: [3, 2, 3, 12],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  { x: [2, 9, 9, 5], w: [4, 4, 5, 4], strides: 3, pad: 'same' },
+  { x: [2, 11, 13, 6], w: [5, 3, 6, 20], strides: [2, 3], pad: 'valid' },
+  { x: [1, 10, 10, 2], w: [3, 3, 2, 36], strides: 1, pad: 1 },
+  { x: [5, 6, 6, 16], w: [1, 1, 16, 72], strides: 1, pad: 'same' },
+  { x: [1, 2, 2, 64], w: [2, 2, 64, 128], strides: 1, pad: 'valid' },
+  { x: [1, 15, 13, 9], w: [3, 3, 9, 8], strides: 1, pad: 'same' }, // 195 pixels: partial block
+];
+
+describe('relaxed-SIMD FMA convolution (wasm)', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+  });
+  afterAll(() => {
+    unregisterWasmFmaConvKernels();
+  });
+
+  it('is available here: Node 20 with the V8 flag it sets, on a CPU with or without FMA', async () => {
+    expect(await enableRelaxedSimd()).toBe(true);
+    expect(relaxedSimdAvailable()).toBe(true);
+    expect(wasmFmaConvActive()).toBe(true);
+  });
+
+  it('the generated module exports what the kernels call', async () => {
+    // (that the bytes are up to date with wat/conv.mjs: build-wat --check in the activation test)
+    const { PLAIN_MEMORY_WASM } = await import('./wasm-conv.generated.js');
+    const module = new WebAssembly.Module(
+      Uint8Array.from(atob(PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),
+    );
+    expect(
+      WebAssembly.Module.exports(module)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['conv', 'pad']);
+  });
+
+  it.each(CASES)('Conv2D and FusedConv2D equal the cpu backend: %j', async (c) => {
+    const got = forward(c, false);
+    const ref = await onCpu(() => forward(c, false));
+    const abs = await onCpu(() => forward(c, true));
+    expectClose(got.conv, ref.conv, abs.conv, `conv ${label(c)}`);
+    expectClose(got.fused, ref.fused, abs.fused, `fused ${label(c)}`);
+  });
+
+  it('leaves to the stock kernels what it does not cover: same bits as without it', () => {
+    const x = tf.tensor4d(values(2 * 6 * 6 * 3, 3), [2, 6, 6, 3]);
+    const w6 = tf.tensor4d(values(3 * 3 * 3 * 6, 4), [3, 3, 3, 6]); // 6 output channels
+    const w8 = tf.tensor4d(values(3 * 3 * 3 * 8, 4), [3, 3, 3, 8]);
+    const b8 = tf.tensor1d(values(8, 9));
+    const runs = () => [
+      tf.conv2d(x, w6, 1, 'same'),
+      tf.conv2d(x, w8, 1, 'same', 'NHWC', 2), // dilation 2
+      tf.fused.conv2d({ x, filter: w8, strides: 1, pad: 'same', bias: b8, activation: 'relu' }),
+      tf.fused.conv2d({ x, filter: w8, strides: 1, pad: 'same', activation: 'relu6' }),
+    ];
+    const withFma = runs().map((t) => Array.from(t.dataSync()));
+    unregisterWasmFmaConvKernels();
+    const stock = runs().map((t) => Array.from(t.dataSync()));
+    registerWasmFmaConvKernels();
+    expect(withFma).toEqual(stock);
+    // and a covered call does not give XNNPACK's bits (the FMA kernel really ran)
+    const covered = () => Array.from(tf.conv2d(x, w8, 1, 'same').dataSync());
+    const fma = covered();
+    unregisterWasmFmaConvKernels();
+    const xnn = covered();
+    registerWasmFmaConvKernels();
+    expect(fma).not.toEqual(xnn);
+    tf.dispose([x, w6, w8, b8]);
+  });
+
+  it('input and filter gradients through conv2dBias (fills on FMA convs) equal cpu', async () => {
+    const c: Case = { x: [3, 12, 12, 4], w: [3, 3, 4, 8], strides: 2, pad: 'same' };
+    const grads = (abs: boolean) =>
+      tf.tidy(() => {
+        const prep = (v: Float32Array) => (abs ? v.map(Math.abs) : v);
+        const x = tf.tensor4d(prep(values(size(c.x), 1)), c.x);
+        const w = tf.tensor4d(prep(values(size(c.w), 2)), c.w);
+        const b = tf.tensor1d(prep(values(8, 3)));
+        const dy = tf.tensor4d(prep(values(3 * 6 * 6 * 8, 4)), [3, 6, 6, 8]);
+        const f = (a: tf.Tensor, k: tf.Tensor) =>
+          tf.sum(tf.mul(conv2dBias(a as tf.Tensor4D, k as tf.Tensor4D, b, 2, 'same'), dy));
+        const [gx, gw] = tf.grads(f)([x, w]);
+        return [gx!.dataSync() as Float32Array, gw!.dataSync() as Float32Array];
+      });
+    const got = grads(false);
+    const ref = await onCpu(() => grads(false));
+    const abs = await onCpu(() => grads(true));
+    expectClose(got[0]!, ref[0]!, abs[0]!, 'dx');
+    expectClose(got[1]!, ref[1]!, abs[1]!, 'dw');
+  });
+
+  it('keeps no tensors and frees its scratch and filter panels', () => {
+    const x = tf.tensor4d(values(2 * 9 * 9 * 8, 1), [2, 9, 9, 8]);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const run = (w: tf.Tensor4D) => tf.tidy(() => tf.conv2d(x, w, 2, 'same').dataSync());
+    const w0 = tf.tensor4d(values(3 * 3 * 8 * 12, 2), [3, 3, 8, 12]);
+    run(w0);
+    const tensors = tf.memory().numTensors;
+    const ids = backend.numDataIds();
+    for (let i = 0; i < 10; i++) run(w0);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(ids);
+    // a new filter each time (a weight update): the panels of disposed filters are freed
+    w0.dispose();
+    for (let i = 0; i < 10; i++) {
+      const w = tf.tensor4d(values(3 * 3 * 8 * 12, 10 + i), [3, 3, 8, 12]);
+      run(w);
+      w.dispose();
+    }
+    // one filter's panels may stay cached until the next miss; the disposed filter itself is gone
+    expect(tf.memory().numTensors).toBe(tensors - 1);
+    expect(backend.numDataIds()).toBeLessThanOrEqual(ids);
+    x.dispose();
+  });
+
+  it('register/unregister are idempotent and restore the stock kernels', () => {
+    const stock = () => [tf.getKernel('Conv2D', 'wasm'), tf.getKernel('FusedConv2D', 'wasm')];
+    expect(registerWasmFmaConvKernels()).toEqual([]);
+    expect(unregisterWasmFmaConvKernels()).toEqual(['Conv2D', 'FusedConv2D']);
+    const restored = stock();
+    expect(unregisterWasmFmaConvKernels()).toEqual([]);
+    expect(wasmFmaConvActive()).toBe(false);
+    expect(registerWasmFmaConvKernels()).toEqual(['Conv2D', 'FusedConv2D']);
+    expect(stock()).not.toEqual(restored);
+    unregisterWasmFmaConvKernels();
+    expect(stock()).toEqual(restored);
+    registerWasmFmaConvKernels();
+  });
+
+  it('initBackend: relaxedSimd false/true and EBMJS_WASM_RELAXED_SIMD, checked', async () => {
+    let info = await initBackend({ backend: 'wasm', relaxedSimd: false });
+    expect(info.relaxedSimd).toBe(false);
+    expect(wasmFmaConvActive()).toBe(false);
+    info = await initBackend({ backend: 'wasm', relaxedSimd: true });
+    expect(info.relaxedSimd).toBe(true);
+    expect(info.kernelFills).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D']));
+    await expect(
+      initBackend({ backend: 'wasm', relaxedSimd: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(InvalidArgumentError);
+    const env = process.env;
+    try {
+      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '0' };
+      expect((await initBackend({ backend: 'wasm' })).relaxedSimd).toBe(false);
+      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '1' };
+      expect((await initBackend({ backend: 'wasm' })).relaxedSimd).toBe(true);
+      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: 'fast' };
+      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_RELAXED_SIMD/);
+    } finally {
+      process.env = env;
+    }
+  });
+});
