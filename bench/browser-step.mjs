@@ -192,10 +192,10 @@ async function openPage(browser, origin, v, real, log) {
   });
   const warm = await page.evaluate((r) => globalThis.ebmBench.setup({ real: r }), real);
   const n = info.threadsCount;
-  const label = `browser wasm ${v.what}, ${n} thread${n === 1 ? '' : 's'}${v.detail ? ` (${v.detail})` : ''}`;
+  const label = `browser wasm ${v.what}, ${n} thread${n === 1 ? '' : 's'}${info.relaxedSimd ? ', FMA convs' : ''}${v.detail ? ` (${v.detail})` : ''}`;
   log(
     `${v.key}: crossOriginIsolated ${info.crossOriginIsolated}, WASM_HAS_MULTITHREAD_SUPPORT ` +
-      `${info.multithread}, SIMD ${info.simd}, threads ${n} (hardwareConcurrency ` +
+      `${info.multithread}, SIMD ${info.simd}, relaxed-SIMD FMA convs ${info.relaxedSimd}, threads ${n} (hardwareConcurrency ` +
       `${info.hardwareConcurrency}${info.hardwareConcurrencyOverride ? `, overridden to ${v.hardwareConcurrency}` : ''}` +
       `, pthread workers running ${info.pthreadWorkersRunning}), wasm init ${info.initMs} ms; ` +
       `warm-up steps ${warm.steps.map((x) => x.toFixed(0)).join(' ')} ms, iteration ` +

@@ -41,6 +41,7 @@ globalThis.ebmBench = {
       multithread: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
       threadsCount: getThreadsCount(),
       kernelFills: info.kernelFills,
+      relaxedSimd: info.relaxedSimd,
       crossOriginIsolated: globalThis.crossOriginIsolated === true,
       hardwareConcurrency: reportedCores,
       hardwareConcurrencyOverride: navigator.hardwareConcurrency !== reportedCores,

@@ -7,8 +7,10 @@
 //                         update, clamp) on 128 chains
 //   (b) training iter   = trainer.step(real batch of 128): replay-buffer draw, 60 sgld steps,
 //                         loss on real + fake, weight gradients, Adam update, buffer push
-// ebmjs wasm runs in this process on 1 thread and, on machines with 2+ CPUs, in a second process
-// (bench/ebmjs-serve.mjs) on 2 threads (--no-threads skips it). PyTorch runs as long-lived
+// ebmjs wasm runs in this process on 1 thread (the Node 20 default here), in a second process
+// (bench/ebmjs-serve.mjs) on 1 thread with the relaxed-SIMD FMA convolutions (--no-relaxed-simd
+// skips it; the default on Node 22+ and in Chrome) and, on machines with 2+ CPUs, in a third on 2
+// threads (--no-threads skips it). PyTorch runs as long-lived
 // workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
 // (--no-passive skips it). All are timed in interleaved rounds, so that machine-load drift hits
 // every implementation alike.
@@ -87,8 +89,22 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   cd.iter(); // warm-up: creates Adam's moments
   const tensorsWarm = tf.memory().numTensors;
 
-  // ---- ebmjs wasm on 2 threads in its own process (one engine holds one wasm backend) ----
+  // ---- ebmjs wasm with the FMA convolutions, and on 2 threads, each in its own process (one
+  //      engine holds one wasm backend; relaxed SIMD is a process-wide V8 flag in Node 20) ----
   const ebmjsWorkers = [];
+  if (!args.includes('--no-relaxed-simd')) {
+    const script = join(benchDir, 'ebmjs-serve.mjs');
+    const w = await ServeWorker.spawn('1 thread, FMA convs', 1, {}, log, process.execPath, [
+      script,
+      '--threads',
+      '1',
+      '--relaxed-simd',
+    ]);
+    if (w) {
+      w.key = 'wasm-1t-fma';
+      ebmjsWorkers.push(w);
+    }
+  }
   if (machineInfo().logicalCpus >= 2 && !args.includes('--no-threads')) {
     const script = join(benchDir, 'ebmjs-serve.mjs');
     const w = await ServeWorker.spawn('2 threads', 2, {}, log, process.execPath, [

@@ -1,8 +1,9 @@
 // The cd-iteration pipeline (cd-pipeline.mjs: real sgld chain and createCDTrainer, book net,
 // batch 128) in its own Node process, speaking torch_ebm.py's --serve line protocol, so that
 // cd-iteration can interleave ebmjs configurations that cannot share one process with PyTorch:
-// the wasm backend with another thread count (one tfjs engine holds one wasm backend).
-//   node bench/ebmjs-serve.mjs --threads 2
+// the wasm backend with another thread count (one tfjs engine holds one wasm backend), or with the
+// relaxed-SIMD FMA convolutions (a process-wide V8 flag in Node 20).
+//   node bench/ebmjs-serve.mjs --threads 2 [--relaxed-simd]
 // prints 'ready <json>', then answers each 'step' / 'iter' line with the ms it took, and 'checks'
 // with 'checks <json>' (tensors leaked since warm-up, losses finite, samples inside the clamp).
 import { createInterface } from 'node:readline';
@@ -14,7 +15,8 @@ import { cdTrainer, sgldChain } from './cd-pipeline.mjs';
 
 const args = process.argv.slice(2);
 const threads = Number(args[args.indexOf('--threads') + 1] ?? 1);
-const info = await initBackend({ backend: 'wasm', threads });
+const relaxedSimd = args.includes('--relaxed-simd') ? true : undefined;
+const info = await initBackend({ backend: 'wasm', threads, relaxedSimd });
 const real = await realBatch((s) => process.stderr.write(`${s}\n`));
 const model = convEnergyNet({ seed: 1 });
 const chain = sgldChain(model);
@@ -23,7 +25,7 @@ for (let i = 0; i < 3; i++) chain.step();
 cd.iter(); // warm-up, as the other implementations
 const tensorsWarm = tf.memory().numTensors;
 console.log(
-  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, threads: info.threadCount, simd: info.simd })}`,
+  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, threads: info.threadCount, simd: info.simd, relaxedSimd: info.relaxedSimd })}`,
 );
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = line.trim();

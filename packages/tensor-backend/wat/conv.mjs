@@ -3,12 +3,11 @@
 // src/kernels/wasm-conv.generated.ts. Written as a generator because the kernel is unrolled over
 // the MR output pixels of a tile.
 //
-// Measured choices (bench/NOTES.md, perf log 11): 4 pixels x 8 channels per tile, blocks of 64
-// pixels, and NO unrolling of the reduction loop: V8 ran the 4x-unrolled loop 1.3-1.5x slower
-// than this one; 5 or 6 pixels per tile were no faster.
-const MR = 4;
+// Measured choices (bench/NOTES.md, perf log 11): tiles of 4 pixels x 8 channels (`conv`), or
+// 8 pixels x 4 channels (`conv4`, for 4 output channels, which `conv` would compute half empty),
+// blocks of 64 pixels, and no unrolling of the reduction loop: V8 ran a 4x-unrolled loop 1.3-1.5x
+// slower; 5 or 6 pixels per tile were no faster than 4.
 const BLOCK = 64;
-const U = 1;
 
 export default function wat() {
   return `;; FMA convolution for the tfjs wasm backend (@ebmjs/tensor-backend, kernels/wasm-conv-fma.ts).
@@ -50,15 +49,23 @@ export default function wat() {
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
 
-${convFunc(MR, BLOCK, U)})
+${convFunc('conv', 4, 2)}
+${convFunc('conv4', 8, 1)})
 `;
 }
 
-function convFunc(MR, BLOCK, U) {
+/**
+ * The convolution `name`: tiles of MR output pixels x NV * 4 output channels (NV = 2: 8 channels,
+ * the packed filter's panel width; NV = 1: 4 channels).
+ */
+function convFunc(name, MR, NV) {
   const R = [...Array(MR).keys()];
+  const V = [...Array(NV).keys()];
+  const W = 4 * NV; // channels per panel
+  const shift = NV === 2 ? 5 : 4; // log2 of a panel row's bytes
   const rowptr = (
     r,
-  ) => `        ;; row pointer ${r}: pixel (b, oy, ox), then the next pixel (the last pixel again past the end)
+  ) => `        ;; row pointer ${r}: pixel (b, oy, ox), then the next pixel (the last one again past the end)
         (local.set $pa${r}
           (i32.add (local.get $x)
             (i32.shl
@@ -79,44 +86,38 @@ function convFunc(MR, BLOCK, U) {
               (local.set $oy (i32.const 0))
               (local.set $b (i32.add (local.get $b) (i32.const 1)))))))))
 `;
-  const step = (k) => {
-    const o = k ? ` offset=${4 * k}` : '';
-    let t = `            (local.set $b0 (v128.load offset=${32 * k} (local.get $pb)))
-            (local.set $b1 (v128.load offset=${32 * k + 16} (local.get $pb)))
-`;
-    for (const r of R) {
-      t += `            (local.set $a (v128.load32_splat${o} (local.get $q${r})))
-            (local.set $c${r}0 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c${r}0)))
-            (local.set $c${r}1 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c${r}1)))
-`;
-    }
-    return t;
-  };
-  const advance = (bytes) =>
-    `            (local.set $pb (i32.add (local.get $pb) (i32.const ${bytes * 8})))
-${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.const ${bytes})))`).join('\n')}
+  const step = `${V.map((v) => `            (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`).join('\n')}
+${R.map(
+  (r) => `            (local.set $a (v128.load32_splat (local.get $q${r})))
+${V.map((v) => `            (local.set $c${r}_${v} (f32x4.relaxed_madd (local.get $a) (local.get $b${v}) (local.get $c${r}_${v})))`).join('\n')}`,
+).join('\n')}
+            (local.set $pb (i32.add (local.get $pb) (i32.const ${16 * NV})))
+${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.const 4)))`).join('\n')}
             (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
 `;
-  const store = (r) => {
-    const inner = `(v128.store (local.get $po) (local.get $c${r}0))
-          (if (local.get $wide) (then (v128.store offset=16 (local.get $po) (local.get $c${r}1))))`;
-    if (r === 0) return `        ${inner}\n`;
-    return `        (if (i32.lt_u (i32.add (local.get $p) (i32.const ${r})) (local.get $total)) (then
+  const storeRow = (r) =>
+    NV === 2
+      ? `(v128.store (local.get $po) (local.get $c${r}_0))
+          (if (local.get $wide) (then (v128.store offset=16 (local.get $po) (local.get $c${r}_1))))`
+      : `(v128.store (local.get $po) (local.get $c${r}_0))`;
+  const store = (r) =>
+    r === 0
+      ? `        ${storeRow(0)}\n`
+      : `        (if (i32.lt_u (i32.add (local.get $p) (i32.const ${r})) (local.get $total)) (then
           (local.set $po (i32.add (local.get $po) (local.get $outRow)))
-          ${inner}))
+          ${storeRow(r)}))
 `;
-  };
-  return `  ;; out[p, co] = bias[co] + sum_{ky, kx, ci} x[pixel p's window (ky, kx), ci] w[ky, kx, ci, co]
+  return `  ;; "${name}": out[p, co] = bias[co] + sum_{ky, kx, ci} x[pixel p's window (ky, kx), ci] w[ky, kx, ci, co]
   ;;
   ;; x: the (already padded) input [n, hp, wp, cin]; out: [n, oh, ow, cout]; stride sh, sw.
-  ;; w: the filter packed in panels of 8 output channels, [ceil(cout / 8)][kh * kw * cin][8],
-  ;; zero beyond cout; bias: [ceil(cout / 8) * 8] floats (zeros for no bias). cout % 4 == 0.
-  ;; Blocks of ${BLOCK} output pixels (their input windows stay in L1); per block, per panel of 8
-  ;; channels, ${MR} output pixels at a time (any ${MR} consecutive pixels of the flattened [n, oh, ow]:
-  ;; each has its own row pointer): ${2 * MR} accumulators, ${MR} x 2 FMAs per multiply-add step, 4 steps
-  ;; per loop iteration. In NHWC one kernel row's kw * cin inputs are contiguous, so the reduction
-  ;; runs over kh runs of kw * cin floats, in the order of the packed filter.
-  (func (export "conv")
+  ;; w: the filter packed in panels of ${W} output channels, [ceil(cout / ${W})][kh * kw * cin][${W}],
+  ;; zero beyond cout; bias: [ceil(cout / ${W}) * ${W}] floats (zeros for no bias). cout % 4 == 0.
+  ;; Blocks of ${BLOCK} output pixels (their input windows stay in L1); per block, per panel of ${W}
+  ;; channels, ${MR} output pixels at a time (any ${MR} consecutive pixels of the flattened [n, oh, ow],
+  ;; each with its own row pointer): ${MR * NV} accumulators, ${MR * NV} FMAs per multiply-add step. In NHWC
+  ;; one kernel row's kw * cin inputs are contiguous, so the reduction runs over kh runs of
+  ;; kw * cin floats, in the order of the packed filter.
+  (func (export "${name}")
     (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
     (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
     (param $oh i32) (param $ow i32) (param $cout i32)
@@ -127,15 +128,15 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     (local $w0 i32) (local $pb i32) (local $panel i32) (local $panels i32) (local $run i32)
     (local $ky i32) (local $rowStride i32) (local $off i32) (local $cnt i32)
     (local $po i32) (local $outRow i32) (local $wide i32) (local $panelBytes i32) (local $pbias i32)
-    (local $a v128) (local $b0 v128) (local $b1 v128)
-    ${R.map((r) => `(local $c${r}0 v128) (local $c${r}1 v128)`).join(' ')}
+    (local $a v128) ${V.map((v) => `(local $b${v} v128)`).join(' ')}
+    ${R.map((r) => V.map((v) => `(local $c${r}_${v} v128)`).join(' ')).join(' ')}
     (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
-    (local.set $panels (i32.shr_u (i32.add (local.get $cout) (i32.const 7)) (i32.const 3)))
+    (local.set $panels (i32.shr_u (i32.add (local.get $cout) (i32.const ${W - 1})) (i32.const ${NV === 2 ? 3 : 2})))
     ;; floats per kernel row, bytes per input row, per output pixel, per filter panel
     (local.set $run (i32.mul (local.get $kw) (local.get $cin)))
     (local.set $rowStride (i32.shl (i32.mul (local.get $wp) (local.get $cin)) (i32.const 2)))
     (local.set $outRow (i32.shl (local.get $cout) (i32.const 2)))
-    (local.set $panelBytes (i32.shl (i32.mul (local.get $kh) (local.get $run)) (i32.const 5)))
+    (local.set $panelBytes (i32.shl (i32.mul (local.get $kh) (local.get $run)) (i32.const ${shift})))
     (block $blocksDone (loop $blocks
       (br_if $blocksDone (i32.ge_u (local.get $p0) (local.get $total)))
       (local.set $pEnd (i32.add (local.get $p0) (i32.const ${BLOCK})))
@@ -144,41 +145,32 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
       (loop $panelLoop
       (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $panel) (local.get $panelBytes))))
       ;; this panel's bias (reloaded per tile: v128 locals live across the loops would spill)
-      (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $panel) (i32.const 5))))
+      (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $panel) (i32.const ${shift}))))
       ;; the last panel of a cout = 8m + 4 stores 4 channels
       (local.set $wide (i32.lt_u (i32.add (i32.shl (local.get $panel) (i32.const 3)) (i32.const 4)) (local.get $cout)))
       (local.set $p (local.get $p0))
       (local.set $b (local.get $bImg0)) (local.set $oy (local.get $oy0)) (local.set $ox (local.get $ox0))
       (block $tilesDone (loop $tiles
         (br_if $tilesDone (i32.ge_u (local.get $p) (local.get $pEnd)))
-${R.map(rowptr).join('')}        (local.set $c00 (v128.load (local.get $pbias))) (local.set $c01 (v128.load offset=16 (local.get $pbias)))
+${R.map(rowptr).join('')}${V.map((v) => `        (local.set $c0_${v} (v128.load offset=${16 * v} (local.get $pbias)))`).join('\n')}
 ${R.slice(1)
-  .map((r) => `        (local.set $c${r}0 (local.get $c00)) (local.set $c${r}1 (local.get $c01))`)
+  .map((r) => V.map((v) => `        (local.set $c${r}_${v} (local.get $c0_${v}))`).join(' '))
   .join('\n')}
         (local.set $pb (local.get $w0))
         (local.set $ky (i32.const 0))
         (loop $kyLoop
-          ;; the windows' kernel row ky; cnt counts what is left of the run
+          ;; the windows' kernel row ky: a run of kw * cin floats each
           (local.set $off (i32.mul (local.get $ky) (local.get $rowStride)))
 ${R.map((r) => `          (local.set $q${r} (i32.add (local.get $pa${r}) (local.get $off)))`).join('\n')}
-          ;; 4 multiply-add steps per iteration (offsets as immediates: few live registers), then the rest
-${
-  U > 1
-    ? `          (local.set $cnt (i32.shr_u (local.get $run) (i32.const 2)))
-          (block $done4 (loop $k4
-            (br_if $done4 (i32.eqz (local.get $cnt)))
-${[0, 1, 2, 3].map(step).join('')}${advance(16)}            (br $k4)))
-          (local.set $cnt (i32.and (local.get $run) (i32.const 3)))`
-    : `          (local.set $cnt (local.get $run))`
-}
-          (block $done1 (loop $k1
-            (br_if $done1 (i32.eqz (local.get $cnt)))
-${step(0)}${advance(4)}            (br $k1)))
+          (local.set $cnt (local.get $run))
+          (block $done (loop $k
+            (br_if $done (i32.eqz (local.get $cnt)))
+${step}            (br $k)))
           (br_if $kyLoop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
         ;; store the rows that exist
         (local.set $po
           (i32.add (local.get $out)
-            (i32.add (i32.mul (local.get $p) (local.get $outRow)) (i32.shl (local.get $panel) (i32.const 5)))))
+            (i32.add (i32.mul (local.get $p) (local.get $outRow)) (i32.shl (local.get $panel) (i32.const ${shift})))))
 ${R.map(store).join('')}        (local.set $p (i32.add (local.get $p) (i32.const ${MR})))
         (br $tiles)))
       (br_if $panelLoop (i32.lt_u (local.tee $panel (i32.add (local.get $panel) (i32.const 1))) (local.get $panels))))

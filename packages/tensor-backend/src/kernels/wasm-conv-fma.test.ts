@@ -100,7 +100,7 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
       WebAssembly.Module.exports(module)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['conv', 'pad']);
+    ).toEqual(['conv', 'conv4', 'pad']);
   });
 
   it.each(CASES)('Conv2D and FusedConv2D equal the cpu backend: %j', async (c) => {

@@ -52,24 +52,29 @@ interface ConvExports {
     top: number,
     left: number,
   ): void;
-  conv(
-    x: number,
-    w: number,
-    bias: number,
-    out: number,
-    n: number,
-    hp: number,
-    wp: number,
-    cin: number,
-    oh: number,
-    ow: number,
-    cout: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-  ): void;
+  conv: ConvFunc;
+  /** The same for 4 output channels: tiles of 8 pixels x 4 channels, panels of 4. */
+  conv4: ConvFunc;
 }
+
+/** Tiles of 4 output pixels x 8 channels, filter in panels of 8 (see wat/conv.mjs). */
+type ConvFunc = (
+  x: number,
+  w: number,
+  bias: number,
+  out: number,
+  n: number,
+  hp: number,
+  wp: number,
+  cin: number,
+  oh: number,
+  ow: number,
+  cout: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+) => void;
 
 const heap = heapModule<ConvExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM);
 
@@ -103,15 +108,18 @@ const state = processState<{ stock: Map<string, tf.KernelConfig> }>('wasm-conv-f
 }));
 const { MARK, isOurs } = kernelMark('wasm-conv-fma');
 
-/** The filter `[kh, kw, cin, cout]` in panels of 8 output channels, `[ceil(cout/8)][kh*kw*cin][8]`. */
-function packFilter(w: Float32Array, k: number, cout: number): Float32Array {
-  const panels = Math.ceil(cout / 8);
-  const out = new Float32Array(panels * k * 8);
+/**
+ * The filter `[kh, kw, cin, cout]` in panels of `lanes` output channels,
+ * `[ceil(cout / lanes)][kh * kw * cin][lanes]`, zero-padded.
+ */
+function packFilter(w: Float32Array, k: number, cout: number, lanes: number): Float32Array {
+  const panels = Math.ceil(cout / lanes);
+  const out = new Float32Array(panels * k * lanes);
   for (let p = 0; p < panels; p++) {
-    const width = Math.min(8, cout - p * 8);
+    const width = Math.min(lanes, cout - p * lanes);
     for (let i = 0; i < k; i++) {
-      const src = i * cout + p * 8;
-      const dst = (p * k + i) * 8;
+      const src = i * cout + p * lanes;
+      const dst = (p * k + i) * lanes;
       for (let j = 0; j < width; j++) out[dst + j] = w[src + j] as number;
     }
   }
@@ -160,13 +168,15 @@ function fmaConv(
   const [n, h, w, cin] = x.shape as [number, number, number, number];
   const { filterHeight: kh, filterWidth: kw, outChannels: cout, padInfo: p } = info;
   const k = kh * kw * cin;
-  const padded = Math.ceil(cout / 8) * 8;
+  // 4 output channels: the 4-wide kernel (the 8-wide one would compute half empty panels)
+  const lanes = cout === 4 ? 4 : 8;
+  const padded = Math.ceil(cout / lanes) * lanes;
   const [packed] = repackedFilters(
     be as unknown as tf.KernelBackend,
     filter,
-    `fma-panels,${filter.shape.join('x')}`,
+    `fma-panels-${lanes},${filter.shape.join('x')}`,
     (values) => {
-      const panels = packFilter(values, k, cout);
+      const panels = packFilter(values, k, cout, lanes);
       return [{ values: panels, shape: [panels.length] }];
     },
   );
@@ -193,7 +203,7 @@ function fmaConv(
       ex.pad(input, scratch + biasBytes, n, h, w, cin, hp, wp, p.top, p.left);
       input = scratch + biasBytes;
     }
-    ex.conv(
+    (lanes === 4 ? ex.conv4 : ex.conv)(
       input,
       heapOffset(be, packed as TensorInfo),
       scratch,
