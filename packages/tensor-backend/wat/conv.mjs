@@ -17,37 +17,36 @@ export default function wat() {
 (module
   (import "env" "memory" @MEMORY@)
 
-  ;; Copies x [n, h, w, c] into dst [n, hp, wp, c] at row \`top\`, column \`left\`; the rest of dst
-  ;; must already be zero (the caller fills it). One memory.copy per input row.
+  ;; Writes dst [n, hp, wp, c] = x [n, h, w, c] placed at row \`top\`, column \`left\`, zeros
+  ;; around it: one pass over dst (zero rows, then per input row: left zeros, the row, right zeros).
   (func (export "pad")
     (param $x i32) (param $dst i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
     (param $hp i32) (param $wp i32) (param $top i32) (param $left i32)
-    (local $rowBytes i32) (local $src i32) (local $d i32)
-    (local $b i32) (local $i i32)
+    (local $rowBytes i32) (local $dstRowBytes i32) (local $leftBytes i32) (local $rightBytes i32)
+    (local $src i32) (local $d i32) (local $rows i32) (local $r i32)
     (local.set $rowBytes (i32.shl (i32.mul (local.get $w) (local.get $c)) (i32.const 2)))
+    (local.set $dstRowBytes (i32.shl (i32.mul (local.get $wp) (local.get $c)) (i32.const 2)))
+    (local.set $leftBytes (i32.shl (i32.mul (local.get $left) (local.get $c)) (i32.const 2)))
+    (local.set $rightBytes
+      (i32.sub (i32.sub (local.get $dstRowBytes) (local.get $leftBytes)) (local.get $rowBytes)))
     (local.set $src (local.get $x))
-    (block $done (loop $images
-      (br_if $done (i32.ge_u (local.get $b) (local.get $n)))
-      ;; first destination row of image b
-      (local.set $d
-        (i32.add (local.get $dst)
-          (i32.shl
-            (i32.mul
-              (i32.add
-                (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (local.get $top)) (local.get $wp))
-                (local.get $left))
-              (local.get $c))
-            (i32.const 2))))
-      (local.set $i (i32.const 0))
-      (block $rowsDone (loop $rowLoop
-        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $h)))
-        (memory.copy (local.get $d) (local.get $src) (local.get $rowBytes))
-        (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
-        (local.set $d (i32.add (local.get $d) (i32.shl (i32.mul (local.get $wp) (local.get $c)) (i32.const 2))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rowLoop)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $images))))
+    (local.set $d (local.get $dst))
+    (local.set $rows (i32.mul (local.get $n) (local.get $hp)))
+    (block $done (loop $rowLoop
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+      ;; row r of the padded batch is input row (r mod hp) - top of its image, if that exists
+      (if (i32.lt_u (i32.sub (i32.rem_u (local.get $r) (local.get $hp)) (local.get $top)) (local.get $h))
+        (then
+          (memory.fill (local.get $d) (i32.const 0) (local.get $leftBytes))
+          (memory.copy (i32.add (local.get $d) (local.get $leftBytes)) (local.get $src) (local.get $rowBytes))
+          (memory.fill
+            (i32.add (i32.add (local.get $d) (local.get $leftBytes)) (local.get $rowBytes))
+            (i32.const 0) (local.get $rightBytes))
+          (local.set $src (i32.add (local.get $src) (local.get $rowBytes))))
+        (else (memory.fill (local.get $d) (i32.const 0) (local.get $dstRowBytes))))
+      (local.set $d (i32.add (local.get $d) (local.get $dstRowBytes)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rowLoop))))
 
 ${convFunc('conv', 4, 2)}
 ${convFunc('conv4', 8, 1)})

@@ -193,11 +193,9 @@ function fmaConv(
   }
   try {
     // Views after every allocation: the heap may have grown and moved.
-    const bytes = new Uint8Array(heapMemory(be).buffer, scratch, scratchBytes);
-    bytes.fill(0);
-    if (bias !== undefined) {
-      new Float32Array(bytes.buffer, scratch, cout).set(be.typedArrayFromHeap(bias));
-    }
+    const biasView = new Float32Array(heapMemory(be).buffer, scratch, padded);
+    biasView.fill(0);
+    if (bias !== undefined) biasView.set(be.typedArrayFromHeap(bias));
     let input = heapOffset(be, x);
     if (pads) {
       ex.pad(input, scratch + biasBytes, n, h, w, cin, hp, wp, p.top, p.left);
