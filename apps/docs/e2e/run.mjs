@@ -45,7 +45,34 @@ function expected() {
     }
   }
   const grad = GRAD_POINTS.map((x) => 2 * x * Math.sin(x) + x * x * Math.cos(x));
-  return { sum, trace, first: c(0, 0), last: c(N - 1, N - 1), grad };
+  return { sum, trace, first: c(0, 0), last: c(N - 1, N - 1), grad, conv: expectedConv() };
+}
+
+/**
+ * conv2d + bias of the demo by direct summation: 9x9x3 input, 3x3x3x8 filter, stride 2, 'same'
+ * (output 5x5: tfjs pads (5 - 1) * 2 + 3 - 9 = 2 rows/columns, 1 before and 1 after).
+ */
+function expectedConv() {
+  const cx = (y, x, c) => (((3 * y + 5 * x + 7 * c) % 17) - 8) / 8;
+  const cw = (a, b, c, o) => (((2 * a + 3 * b + 5 * c + 7 * o) % 19) - 9) / 16;
+  const out = [];
+  for (let oy = 0; oy < 5; oy++) {
+    for (let ox = 0; ox < 5; ox++) {
+      for (let o = 0; o < 8; o++) {
+        let s = (o - 3.5) / 8;
+        for (let a = 0; a < 3; a++) {
+          for (let b = 0; b < 3; b++) {
+            const y = oy * 2 - 1 + a;
+            const x = ox * 2 - 1 + b;
+            if (y < 0 || y >= 9 || x < 0 || x >= 9) continue;
+            for (let c = 0; c < 3; c++) s += cx(y, x, c) * cw(a, b, c, o);
+          }
+        }
+        out.push(s);
+      }
+    }
+  }
+  return out;
 }
 
 // ---- counting: every test is registered through `test`, so that the summary counts a test that
@@ -295,6 +322,11 @@ async function checkLivePage(query, screenshot) {
       `grad[${i}] at x=${GRAD_POINTS[i]}: got ${g}, want ${want.grad[i]}`,
     );
   });
+  // the conv2d + bias every energy net runs (on wasm: ebmjs's FMA kernel where relaxed SIMD is on)
+  assert.equal(got.conv.length, want.conv.length, 'conv outputs');
+  got.conv.forEach((v, i) => {
+    assert.ok(Math.abs(v - want.conv[i]) <= 1e-5, `conv[${i}]: got ${v}, want ${want.conv[i]}`);
+  });
   assert.equal(await page.getByTestId('matmul-sum').textContent(), String(got.matmul.sum));
   assert.ok(Number.isFinite(got.ms) && got.ms >= 0, 'time is reported');
   await page.screenshot({ path: join(resultsDir, screenshot), fullPage: true });
@@ -318,8 +350,10 @@ test('live backend page: wasm (served .wasm files, cross-origin isolated, thread
   // tfjs sizes the pool at half the CPUs (1 on a 2-CPU machine)
   assert.ok(got.info.threadCount >= 1, `threadCount ${got.info.threadCount}`);
   assert.equal(got.info.threads, got.info.threadCount > 1);
+  // Chromium has relaxed SIMD: the FMA convolutions run by default on a 1-thread backend
+  assert.equal(got.info.relaxedSimd, got.info.threadCount === 1, 'FMA convolutions on 1 thread');
   console.log(
-    `# wasm: threadedBuild=${got.info.threadedBuild} threadCount=${got.info.threadCount} compute=${got.ms.toFixed(1)} ms init=${got.initMs.toFixed(0)} ms`,
+    `# wasm: threadedBuild=${got.info.threadedBuild} threadCount=${got.info.threadCount} relaxedSimd=${got.info.relaxedSimd} compute=${got.ms.toFixed(1)} ms init=${got.initMs.toFixed(0)} ms`,
   );
 });
 

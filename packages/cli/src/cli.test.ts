@@ -230,25 +230,44 @@ describe('runs that stop and restart', () => {
 });
 
 describe('ebm train mnist', () => {
-  it('--threads changes the speed, not the run: 1 and 2 threads train bit for bit alike', () => {
-    const run = (threads: string) => {
-      const out = join(dir, `mnist-threads-${threads}`);
-      const r = ebm(
-        'train',
-        'mnist',
-        ...['--epochs', '1', '--limit', '128', '--batch-size', '32', '--steps', '5'],
-        ...['--sample-steps', '3', '--threads', threads, '--out', out],
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`${threads} thread`);
-      return {
-        metrics: readFileSync(join(out, 'metrics.csv'), 'utf8'),
-        samples: readFileSync(join(out, 'samples.png')),
-      };
+  /** A tiny MNIST training run; its metrics.csv and samples.png. */
+  const tinyRun = (name: string, ...flags: string[]) => {
+    const out = join(dir, `mnist-${name}`);
+    const r = ebm(
+      'train',
+      'mnist',
+      ...['--epochs', '1', '--limit', '128', '--batch-size', '32', '--steps', '5'],
+      ...['--sample-steps', '3', '--out', out, ...flags],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    return {
+      stderr: r.stderr,
+      metrics: readFileSync(join(out, 'metrics.csv'), 'utf8'),
+      samples: readFileSync(join(out, 'samples.png')),
     };
-    const one = run('1');
-    const two = run('2');
+  };
+
+  it('--threads changes the speed, not the run: 1 and 2 threads train bit for bit alike', () => {
+    const one = tinyRun('threads-1', '--threads', '1', '--no-relaxed-simd');
+    const two = tinyRun('threads-2', '--threads', '2', '--no-relaxed-simd');
+    expect(one.stderr).toContain('1 thread');
+    expect(two.stderr).toContain('2 threads');
     expect(one.metrics.trim().split('\n')).toHaveLength(5);
+    expect(two.metrics).toBe(one.metrics);
+    expect(two.samples.equals(one.samples)).toBe(true);
+  });
+
+  it('--relaxed-simd trains on the FMA convolutions, the same on 1 and 2 threads', () => {
+    const one = tinyRun('fma-1', '--threads', '1', '--relaxed-simd');
+    const two = tinyRun('fma-2', '--threads', '2', '--relaxed-simd');
+    expect(one.stderr).toMatch(/backend: wasm \(simd on, 1 thread, FMA convolutions\)/);
+    expect(two.stderr).toMatch(/backend: wasm \(simd on, 2 threads, FMA convolutions\)/);
+    const losses = one.metrics
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[3])); // the loss column
+    expect(losses.every(Number.isFinite), one.metrics).toBe(true);
     expect(two.metrics).toBe(one.metrics);
     expect(two.samples.equals(one.samples)).toBe(true);
   });

@@ -127,10 +127,24 @@ const threadsOption = () =>
     'wasm threads, 1-8 (default: half the CPUs; more threads help only on an idle machine)',
   ).argParser(int('--threads', 1, 8));
 
-async function useBackend(opts: { backend?: string; threads?: number }, io: Io, quiet: boolean) {
+// --relaxed-simd / --no-relaxed-simd; neither: the library's default (see initBackend)
+const relaxedSimdOption = () =>
+  new Option(
+    '--relaxed-simd',
+    "wasm: fused multiply-add convolutions, 1.3-2x faster (default: on with 1 thread where the engine has relaxed SIMD, e.g. Node 22+; in Node 20 this flag turns on V8's --experimental-wasm-relaxed-simd)",
+  );
+const noRelaxedSimdOption = () =>
+  new Option('--no-relaxed-simd', "wasm: tfjs's XNNPACK convolutions");
+
+async function useBackend(
+  opts: { backend?: string; threads?: number; relaxedSimd?: boolean },
+  io: Io,
+  quiet: boolean,
+) {
   const info = await initBackend({
     ...(opts.backend ? { backend: opts.backend as BackendName } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.relaxedSimd !== undefined ? { relaxedSimd: opts.relaxedSimd } : {}),
   });
   if (!quiet) {
     const extras = [
@@ -138,6 +152,7 @@ async function useBackend(opts: { backend?: string; threads?: number }, io: Io, 
       ...(info.threadCount !== undefined
         ? [`${info.threadCount} thread${info.threadCount === 1 ? '' : 's'}`]
         : []),
+      ...(info.relaxedSimd ? ['FMA convolutions'] : []),
     ];
     io.err(`backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''}\n`);
   }
@@ -198,6 +213,8 @@ function trainOptions(
     )
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(relaxedSimdOption())
+    .addOption(noRelaxedSimdOption())
     .option('-q, --quiet', 'no progress output', false);
 }
 
@@ -299,6 +316,8 @@ Examples:
     .option('--seed <n>', 'random seed', int('--seed', 0), 0)
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(relaxedSimdOption())
+    .addOption(noRelaxedSimdOption())
     .addHelpText(
       'after',
       '\nExample:\n  ebm sample ./ebm-out/mnist --n 64 --steps 256 --out samples.png',
@@ -380,6 +399,8 @@ Examples:
     .option('--overwrite', "replace a previous run's files in <out>", false)
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(relaxedSimdOption())
+    .addOption(noRelaxedSimdOption())
     .option('-q, --quiet', 'no progress output (the results are still printed)', false)
     .addHelpText(
       'after',

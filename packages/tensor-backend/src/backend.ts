@@ -70,11 +70,11 @@ export interface InitBackendOptions {
    * wasm: run `Conv2D`/`FusedConv2D` on ebmjs's fused-multiply-add kernels (relaxed SIMD; 1.3-2x
    * faster than tfjs's XNNPACK convolutions here, see kernels/wasm-conv-fma). Defaults to
    * `process.env.EBMJS_WASM_RELAXED_SIMD` (`1`/`0`) in Node, else: on when this engine compiles
-   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+) and the backend runs one thread (the kernels
-   * are single-threaded; a thread pool keeps XNNPACK's). `true`: on for any thread count, and in
-   * Node 20 turns on V8's `--experimental-wasm-relaxed-simd` for the process first; throws an
-   * {@link UnsupportedError} where relaxed SIMD cannot be had. `false`: XNNPACK's convolutions.
-   * Results differ from XNNPACK's by float rounding only.
+   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+) and the backend runs one thread (the
+   * kernels are single-threaded; a thread pool keeps XNNPACK's convolutions). `true`: on for any
+   * thread count, and in Node 20 first turns on V8's `--experimental-wasm-relaxed-simd` for the
+   * process; throws an {@link UnsupportedError} where relaxed SIMD cannot be had. `false`:
+   * XNNPACK's convolutions. Results differ from XNNPACK's by float rounding only.
    */
   relaxedSimd?: boolean;
 }
@@ -228,6 +228,8 @@ async function applyRelaxedSimd(want: boolean | undefined, threadCount: number):
       'relaxedSimd: this JavaScript engine cannot compile relaxed-SIMD wasm (needs V8 11.3+: Chrome/Edge 114+ or Node 20+)',
     );
   }
+  // By default with one thread: the kernels are single-threaded, so a thread pool keeps
+  // XNNPACK's convolutions (bench/NOTES.md, perf log 11).
   const on = want ?? (threadCount === 1 && relaxedSimdAvailable());
   if (on) return registerWasmFmaConvKernels();
   unregisterWasmFmaConvKernels();

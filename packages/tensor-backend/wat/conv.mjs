@@ -108,7 +108,8 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
 `;
   return `  ;; "${name}": out[p, co] = bias[co] + sum_{ky, kx, ci} x[pixel p's window (ky, kx), ci] w[ky, kx, ci, co]
   ;;
-  ;; x: the (already padded) input [n, hp, wp, cin]; out: [n, oh, ow, cout]; stride sh, sw.
+  ;; x: the (already padded) input [n, hp, wp, cin]; out: [n, oh, ow, cout]; stride sh, sw; only
+  ;; the output pixels [first, last) of the flattened [n, oh, ow] are computed.
   ;; w: the filter packed in panels of ${W} output channels, [ceil(cout / ${W})][kh * kw * cin][${W}],
   ;; zero beyond cout; bias: [ceil(cout / ${W}) * ${W}] floats (zeros for no bias). cout % 4 == 0.
   ;; Blocks of ${BLOCK} output pixels (their input windows stay in L1); per block, per panel of ${W}
@@ -121,6 +122,7 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
     (param $oh i32) (param $ow i32) (param $cout i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $first i32) (param $last i32)
     (local $total i32) (local $p i32) (local $p0 i32) (local $pEnd i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $bImg0 i32) (local $oy0 i32) (local $ox0 i32)
     ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32)`).join(' ')}
@@ -136,10 +138,16 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     (local.set $rowStride (i32.shl (i32.mul (local.get $wp) (local.get $cin)) (i32.const 2)))
     (local.set $outRow (i32.shl (local.get $cout) (i32.const 2)))
     (local.set $panelBytes (i32.shl (i32.mul (local.get $kh) (local.get $run)) (i32.const ${shift})))
+    ;; this call's pixels: [first, last) (a way to split the work; last must be a multiple of ${MR} or total)
+    (local.set $p0 (local.get $first))
+    (local.set $bImg0 (i32.div_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
+    (local.set $oy0 (i32.rem_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
+    (local.set $ox0 (i32.rem_u (local.get $oy0) (local.get $ow)))
+    (local.set $oy0 (i32.div_u (local.get $oy0) (local.get $ow)))
     (block $blocksDone (loop $blocks
-      (br_if $blocksDone (i32.ge_u (local.get $p0) (local.get $total)))
+      (br_if $blocksDone (i32.ge_u (local.get $p0) (local.get $last)))
       (local.set $pEnd (i32.add (local.get $p0) (i32.const ${BLOCK})))
-      (if (i32.gt_u (local.get $pEnd) (local.get $total)) (then (local.set $pEnd (local.get $total))))
+      (if (i32.gt_u (local.get $pEnd) (local.get $last)) (then (local.set $pEnd (local.get $last))))
       (local.set $panel (i32.const 0))
       (loop $panelLoop
       (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $panel) (local.get $panelBytes))))

@@ -12,6 +12,16 @@ export function matA(i: number, k: number): number {
 export function matB(k: number, j: number): number {
   return (((5 * k + 2 * j) % 13) - 6) / 16;
 }
+/** Convolution: x [1, 9, 9, 3], filter [3, 3, 3, 8], bias [8], stride 2, 'same' padding. */
+export const CONV = { h: 9, w: 9, cin: 3, k: 3, cout: 8, stride: 2 } as const;
+/** x[y][x][c] = ((3y + 5x + 7c) mod 17 - 8) / 8 */
+export function convX(y: number, x: number, c: number): number {
+  return (((3 * y + 5 * x + 7 * c) % 17) - 8) / 8;
+}
+/** w[a][b][c][o] = ((2a + 3b + 5c + 7o) mod 19 - 9) / 16; bias[o] = (o - 3.5) / 8 */
+export function convW(a: number, b: number, c: number, o: number): number {
+  return (((2 * a + 3 * b + 5 * c + 7 * o) % 19) - 9) / 16;
+}
 /** Points where the gradient of f(x) = sum(x^2 sin x) is evaluated. */
 export const GRAD_POINTS = [-2, -1, -0.5, 0, 0.5, 1, 2];
 
@@ -19,6 +29,8 @@ export interface DemoResult {
   backend: string;
   matmul: { sum: number; trace: number; first: number; last: number };
   grad: number[];
+  /** conv2d + bias (the kernel energy nets run), all 4 x 4 x 8 outputs */
+  conv: number[];
   /** milliseconds for the computation, including reading the results back */
   ms: number;
 }
@@ -33,8 +45,20 @@ function fill(f: (r: number, c: number) => number): Float32Array {
 export async function runDemo(): Promise<DemoResult> {
   const a0 = fill(matA);
   const b0 = fill(matB);
+  const { h, w, cin, k, cout, stride } = CONV;
+  const x0 = new Float32Array(h * w * cin).map((_, i) =>
+    convX(Math.floor(i / (w * cin)), Math.floor(i / cin) % w, i % cin),
+  );
+  const w0 = new Float32Array(k * k * cin * cout).map((_, i) =>
+    convW(
+      Math.floor(i / (k * cin * cout)),
+      Math.floor(i / (cin * cout)) % k,
+      Math.floor(i / cout) % cin,
+      i % cout,
+    ),
+  );
   const t0 = performance.now();
-  const [stats, grad] = tf.tidy(() => {
+  const [stats, grad, conv] = tf.tidy(() => {
     const a = tf.tensor2d(a0, [N, N]);
     const b = tf.tensor2d(b0, [N, N]);
     const c = tf.matMul(a, b);
@@ -47,16 +71,23 @@ export async function runDemo(): Promise<DemoResult> {
     ]);
     const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.square(x), tf.sin(x)));
     const g = tf.grad(f)(tf.tensor1d(GRAD_POINTS));
-    return [s, g];
+    const y = tf.fused.conv2d({
+      x: tf.tensor4d(x0, [1, h, w, cin]),
+      filter: tf.tensor4d(w0, [k, k, cin, cout]),
+      bias: tf.tensor1d(Array.from({ length: cout }, (_, o) => (o - 3.5) / 8)),
+      strides: stride,
+      pad: 'same',
+    });
+    return [s, g, y];
   });
-  const [sv, gv] = await Promise.all([stats.data(), grad.data()]);
+  const [sv, gv, cv] = await Promise.all([stats.data(), grad.data(), conv.data()]);
   const ms = performance.now() - t0;
-  stats.dispose();
-  grad.dispose();
+  tf.dispose([stats, grad, conv]);
   return {
     backend: tf.getBackend(),
     matmul: { sum: sv[0]!, trace: sv[1]!, first: sv[2]!, last: sv[3]! },
     grad: Array.from(gv),
+    conv: Array.from(cv),
     ms,
   };
 }

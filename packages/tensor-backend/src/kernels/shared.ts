@@ -82,6 +82,12 @@ export function heapModule<T>(
   sharedBase64: string,
 ): { validate(): boolean; exportsFor(backend: WasmHeapBackend): T } {
   const instances = new WeakMap<object, T>();
+  const modules: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
+  const compiled = (shared: boolean) => {
+    const key = shared ? 'shared' : 'plain';
+    modules[key] ??= new WebAssembly.Module(decode(shared ? sharedBase64 : plainBase64));
+    return modules[key];
+  };
   return {
     validate: () => WebAssembly.validate(decode(plainBase64)),
     exportsFor(backend) {
@@ -89,12 +95,15 @@ export function heapModule<T>(
       let ex = instances.get(module);
       if (ex) return ex;
       const memory = heapMemory(backend);
-      const shared =
-        typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const wasm = new WebAssembly.Module(decode(shared ? sharedBase64 : plainBase64));
+      const wasm = compiled(isShared(memory));
       ex = new WebAssembly.Instance(wasm, { env: { memory } }).exports as unknown as T;
       instances.set(module, ex);
       return ex;
     },
   };
+}
+
+/** Whether a wasm memory is shared (tfjs's threaded build). */
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }

@@ -74,6 +74,8 @@ type ConvFunc = (
   kw: number,
   sh: number,
   sw: number,
+  first: number,
+  last: number,
 ) => void;
 
 const heap = heapModule<ConvExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM);
@@ -201,7 +203,7 @@ function fmaConv(
       ex.pad(input, scratch + biasBytes, n, h, w, cin, hp, wp, p.top, p.left);
       input = scratch + biasBytes;
     }
-    (lanes === 4 ? ex.conv4 : ex.conv)(
+    const args = [
       input,
       heapOffset(be, packed as TensorInfo),
       scratch,
@@ -217,7 +219,9 @@ function fmaConv(
       kw,
       info.strideHeight,
       info.strideWidth,
-    );
+    ] as const;
+    const total = n * info.outHeight * info.outWidth;
+    (lanes === 4 ? ex.conv4 : ex.conv)(...args, 0, total);
   } finally {
     be.wasm._free(scratch);
   }
