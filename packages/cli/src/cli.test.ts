@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
@@ -293,6 +293,11 @@ describe('ebm train mnist', () => {
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/training on 64 examples/);
+    // ebm turns relaxed SIMD on for itself: the default 1-thread backend (half the CPUs, so on
+    // machines with up to 3) runs the FMA convolutions
+    if (Math.floor(availableParallelism() / 2) <= 1) {
+      expect(r.stderr).toMatch(/backend: wasm \(simd on, 1 thread, FMA convolutions\)/);
+    }
     // 64 samples in an 8x8 grid of 32x32 images magnified 2x, with 2px padding between and around
     expect(decodePng(join(out, 'samples.png'))).toEqual({
       width: 8 * 64 + 9 * 2,
