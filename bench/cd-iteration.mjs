@@ -9,8 +9,9 @@
 //                         loss on real + fake, weight gradients, Adam update, buffer push
 // ebmjs wasm runs in this process on 1 thread (the Node 20 default here), in a second process
 // (bench/ebmjs-serve.mjs) on 1 thread with the relaxed-SIMD FMA convolutions (--no-relaxed-simd
-// skips it; the default on Node 22+ and in Chrome) and, on machines with 2+ CPUs, in a third on 2
-// threads (--no-threads skips it). PyTorch runs as long-lived
+// skips it; the default on Node 22+ and in Chrome) and, on machines with 2+ CPUs, on 2 threads:
+// XNNPACK's pool, and the FMA convolutions with a helper thread beside a 1-thread XNNPACK pool
+// (--no-threads skips both). PyTorch runs as long-lived
 // workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
 // (--no-passive skips it). All are timed in interleaved rounds, so that machine-load drift hits
 // every implementation alike.
@@ -107,14 +108,25 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   }
   if (machineInfo().logicalCpus >= 2 && !args.includes('--no-threads')) {
     const script = join(benchDir, 'ebmjs-serve.mjs');
-    const w = await ServeWorker.spawn('2 threads', 2, {}, log, process.execPath, [
-      script,
-      '--threads',
-      '2',
-    ]);
-    if (w) {
-      w.key = 'wasm-2t';
-      ebmjsWorkers.push(w);
+    const configs = [{ key: 'wasm-2t', label: '2 threads', flags: [] }];
+    if (!args.includes('--no-relaxed-simd')) {
+      configs.push({
+        key: 'wasm-2t-fma',
+        label: '2 threads, FMA convs',
+        flags: ['--relaxed-simd'],
+      });
+    }
+    for (const c of configs) {
+      const w = await ServeWorker.spawn(c.label, 2, {}, log, process.execPath, [
+        script,
+        '--threads',
+        '2',
+        ...c.flags,
+      ]);
+      if (w) {
+        w.key = c.key;
+        ebmjsWorkers.push(w);
+      }
     }
   }
 

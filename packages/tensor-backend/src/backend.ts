@@ -16,6 +16,7 @@ import {
   enableRelaxedSimd,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
+  setFmaConvThreads,
   unregisterWasmFmaConvKernels,
   wasmFmaConvActive,
 } from './kernels/wasm-conv-fma.js';
@@ -26,6 +27,7 @@ import {
   checkThreads,
   defaultWasmThreads,
   isThreadedWasmRegistered,
+  registeredWasmThreads,
   registerNodeWasmThreads,
   wasmThreadCount,
 } from './wasm-threads.js';
@@ -70,11 +72,12 @@ export interface InitBackendOptions {
    * wasm: run `Conv2D`/`FusedConv2D` on ebmjs's fused-multiply-add kernels (relaxed SIMD; 1.3-2x
    * faster than tfjs's XNNPACK convolutions here, see kernels/wasm-conv-fma). Defaults to
    * `process.env.EBMJS_WASM_RELAXED_SIMD` (`1`/`0`) in Node, else: on when this engine compiles
-   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+) and the backend runs one thread (the
-   * kernels are single-threaded; a thread pool keeps XNNPACK's convolutions). `true`: on for any
-   * thread count, and in Node 20 first turns on V8's `--experimental-wasm-relaxed-simd` for the
-   * process; throws an {@link UnsupportedError} where relaxed SIMD cannot be had. `false`:
-   * XNNPACK's convolutions. Results differ from XNNPACK's by float rounding only.
+   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+) and the backend runs one thread (with more,
+   * XNNPACK's thread pool keeps the convolutions). `true`: on, in Node 20 after turning on V8's
+   * `--experimental-wasm-relaxed-simd` for the process; with `threads` > 1 in Node they run on
+   * helper threads beside a 1-thread XNNPACK pool (in browsers on one thread); throws an
+   * {@link UnsupportedError} where relaxed SIMD cannot be had. `false`: XNNPACK's convolutions.
+   * Results differ from XNNPACK's by float rounding only, not with the thread count.
    */
   relaxedSimd?: boolean;
 }
@@ -87,7 +90,10 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm: whether it runs on more than one thread. */
   threads?: boolean;
-  /** wasm: the number of XNNPACK threads. */
+  /**
+   * wasm: the number of threads it computes on (Node: the registered count; XNNPACK's pool may
+   * keep one of them when the FMA convolutions run on helper threads, see `relaxedSimd`).
+   */
   threadCount?: number;
   /**
    * wasm: whether tfjs's multi-threaded build is loaded (Node: `threads` > 1 asked for; browsers:
@@ -221,28 +227,55 @@ function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined 
   );
 }
 
-/** Registers or removes the FMA convolutions as asked (see the option); true if in use. */
-async function applyRelaxedSimd(want: boolean | undefined, threadCount: number): Promise<string[]> {
-  if (want === true && !(await enableRelaxedSimd())) {
-    throw new UnsupportedError(
-      'relaxedSimd: this JavaScript engine cannot compile relaxed-SIMD wasm (needs V8 11.3+: Chrome/Edge 114+ or Node 20+)',
-    );
+/**
+ * Whether the FMA convolutions can run as asked (`want`, see the option); decided before the
+ * backend starts, since in Node they change its XNNPACK pool. `true` turns relaxed SIMD on first.
+ */
+async function fmaPossible(want: boolean | undefined): Promise<boolean> {
+  if (want === true) {
+    if (!(await enableRelaxedSimd())) {
+      throw new UnsupportedError(
+        'relaxedSimd: this JavaScript engine cannot compile relaxed-SIMD wasm (needs V8 11.3+: Chrome/Edge 114+ or Node 20+)',
+      );
+    }
+    return true;
   }
-  // By default with one thread: the kernels are single-threaded, so a thread pool keeps
-  // XNNPACK's convolutions (bench/NOTES.md, perf log 11).
-  const on = want ?? (threadCount === 1 && relaxedSimdAvailable());
-  if (on) return registerWasmFmaConvKernels();
-  unregisterWasmFmaConvKernels();
-  return [];
+  return want === false ? false : relaxedSimdAvailable();
+}
+
+/** Registers or removes the FMA convolutions and their threads (see the option). */
+async function applyRelaxedSimd(
+  want: boolean | undefined,
+  possible: boolean,
+  threadCount: number,
+): Promise<string[]> {
+  // By default with one thread only: on 2 CPUs here, 2 FMA threads (a helper thread beside a
+  // 1-thread XNNPACK pool) measured no faster than XNNPACK's 2 threads (bench/NOTES.md, perf
+  // log 11); asked for explicitly, they run with any thread count.
+  const on = want ?? (possible && threadCount === 1);
+  if (!on) {
+    unregisterWasmFmaConvKernels();
+    await setFmaConvThreads(tf.backend(), 1);
+    return [];
+  }
+  const done = registerWasmFmaConvKernels();
+  await setFmaConvThreads(tf.backend(), threadCount);
+  return done;
 }
 
 /** Starts the wasm backend; in Node first registers the threaded build as asked (see options). */
-async function startWasm(platform: 'node' | 'browser', threads: number | undefined): Promise<void> {
+async function startWasm(
+  platform: 'node' | 'browser',
+  threads: number | undefined,
+  fmaThreads: boolean,
+): Promise<void> {
   if (platform === 'node') {
     const live = wasmThreadCount();
     if (threads !== undefined || live === undefined) {
       const want = threads ?? (await defaultWasmThreads());
-      await registerNodeWasmThreads(want);
+      // With the FMA convolutions on several threads, XNNPACK keeps one: its pool's threads spin
+      // after each of its ops and would take the cores from the convolutions' helper threads.
+      await registerNodeWasmThreads(want, fmaThreads ? 1 : want);
       if (threads === undefined && want > 1) {
         // Default threads: if the threaded build cannot start here, fall back to one thread.
         try {
@@ -300,11 +333,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         | undefined;
       wasm?.setWasmPaths?.(options.wasmPaths);
     }
+    // before the backend starts (it sets the XNNPACK pool in Node); may throw for relaxedSimd: true
+    const fma = name === 'wasm' ? await fmaPossible(relaxedSimd) : false;
     let ok = false;
     let failure = '';
     try {
       if (name === 'wasm') {
-        await startWasm(platform, threads);
+        await startWasm(platform, threads, relaxedSimd === true);
         ok = tf.getBackend() === 'wasm';
       } else {
         ok = await tf.setBackend(name);
@@ -330,10 +365,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const info: BackendInfo = { name, platform, kernelFills: filled, skipped };
     if (name === 'wasm') {
       info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-      info.threadCount = wasmThreadCount() ?? 1;
+      info.threadCount =
+        platform === 'node' && isThreadedWasmRegistered()
+          ? registeredWasmThreads()
+          : (wasmThreadCount() ?? 1);
       info.threads = info.threadCount > 1;
       if (options.kernelFills !== false) {
-        filled.push(...(await applyRelaxedSimd(relaxedSimd, info.threadCount)));
+        filled.push(...(await applyRelaxedSimd(relaxedSimd, fma, info.threadCount)));
       }
       info.relaxedSimd = wasmFmaConvActive();
       info.threadedBuild =

@@ -31,6 +31,7 @@ export {
   enableRelaxedSimd,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
+  setFmaConvThreads,
   unregisterWasmFmaConvKernels,
   wasmFmaConvActive,
 } from './kernels/wasm-conv-fma.js';
@@ -70,4 +71,9 @@ export {
   assertShape,
   assertTensor,
 } from './validate.js';
-export { MAX_WASM_THREADS, registerNodeWasmThreads, wasmThreadCount } from './wasm-threads.js';
+export {
+  MAX_WASM_THREADS,
+  registeredWasmThreads,
+  registerNodeWasmThreads,
+  wasmThreadCount,
+} from './wasm-threads.js';

@@ -50,6 +50,8 @@ const THREADED_JS = '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-th
 interface ThreadsState {
   /** Thread count of the `wasm` factory ebmjs registered (0 = tfjs's own single-threaded one). */
   registered: number;
+  /** XNNPACK pool size of that factory (absent in old copies: the same as `registered`). */
+  pool?: number;
   /** tfjs's own `wasm` factory, kept to put back for `threads: 1`. */
   stockFactory?: () => tf.KernelBackend | Promise<tf.KernelBackend>;
 }
@@ -68,6 +70,11 @@ export function wasmThreadCount(): number | undefined {
   const engine = tf.engine() as unknown as { registry: Record<string, unknown> };
   const backend = engine.registry.wasm as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
   return backend?.wasm?.tfjs?.getThreadsCount?.();
+}
+
+/** The thread count of ebmjs's registered threaded `wasm` factory (Node), 1 for tfjs's own. */
+export function registeredWasmThreads(): number {
+  return state().registered || 1;
 }
 
 /** Whether the `wasm` backend factory is ebmjs's threaded one (Node). */
@@ -105,18 +112,22 @@ export function checkThreads(threads: unknown, name = 'options.threads'): number
 }
 
 /**
- * Registers (Node only) the `wasm` backend factory with `threads` XNNPACK threads, replacing the
- * stock registration. `threads === 1` puts tfjs's stock single-threaded factory back. A wasm
- * backend that is already initialised with another thread count is disposed (its tensors with it);
- * `tf.setBackend('wasm')` then builds the new one.
+ * Registers (Node only) the `wasm` backend factory with `threads` threads, replacing the stock
+ * registration: tfjs's threaded build (a shared heap) with an XNNPACK pool of `pool` threads
+ * (default `threads`; the FMA convolutions run 1, and their own helper threads beside it).
+ * `threads === 1` puts tfjs's stock single-threaded factory back. A wasm backend that is already
+ * initialised with another registration is disposed (its tensors with it); `tf.setBackend('wasm')`
+ * then builds the new one.
  *
  * @returns whether the registration changed.
  */
-export async function registerNodeWasmThreads(threads: number): Promise<boolean> {
+export async function registerNodeWasmThreads(threads: number, pool = threads): Promise<boolean> {
   checkThreads(threads);
+  checkThreads(pool, 'pool');
   const st = state();
   const current = st.registered || 1;
-  if (threads === current) return false;
+  const currentPool = st.pool ?? current;
+  if (threads === current && (threads === 1 || pool === currentPool)) return false;
 
   const { createRequire } = await nodeModule<typeof import('node:module')>(
     'node:module',
@@ -158,6 +169,7 @@ export async function registerNodeWasmThreads(threads: number): Promise<boolean>
     if (st.stockFactory) tf.registerBackend('wasm', st.stockFactory, WASM_PRIORITY);
     pkg.setThreadsCount(-1);
     st.registered = 0;
+    st.pool = undefined;
     return true;
   }
 
@@ -179,8 +191,8 @@ export async function registerNodeWasmThreads(threads: number): Promise<boolean>
           info: { env: Record<string, unknown> },
           receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
         ) => {
-          // The module sizes its pool as min(requested, cores / 2): report 2 x threads cores.
-          info.env.emscripten_num_logical_cores = () => threads * 2;
+          // The module sizes its pool as min(requested, cores / 2): report 2 x pool cores.
+          info.env.emscripten_num_logical_cores = () => pool * 2;
           WebAssembly.instantiate(binary, info as unknown as WebAssembly.Imports).then(
             ({ instance, module: m }) => receive(instance, m),
           );
@@ -188,7 +200,7 @@ export async function registerNodeWasmThreads(threads: number): Promise<boolean>
         },
       });
       addTfjsBridge(module);
-      pkg.setThreadsCount(threads);
+      pkg.setThreadsCount(pool);
       const backend = new pkg.BackendWasm(module);
       // The pool's threads idle forever; like the unused workers, they must not keep Node alive.
       for (const worker of module.PThread?.runningWorkers ?? []) worker.unref?.();
@@ -197,6 +209,7 @@ export async function registerNodeWasmThreads(threads: number): Promise<boolean>
     WASM_PRIORITY,
   );
   st.registered = threads;
+  st.pool = pool;
   return true;
 }
 

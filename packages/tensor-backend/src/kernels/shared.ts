@@ -80,7 +80,12 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 export function heapModule<T>(
   plainBase64: string,
   sharedBase64: string,
-): { validate(): boolean; exportsFor(backend: WasmHeapBackend): T } {
+): {
+  validate(): boolean;
+  exportsFor(backend: WasmHeapBackend): T;
+  /** The compiled module for a plain or a shared memory (compiled once). */
+  compiled(shared: boolean): WebAssembly.Module;
+} {
   const instances = new WeakMap<object, T>();
   const modules: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
   const compiled = (shared: boolean) => {
@@ -90,6 +95,7 @@ export function heapModule<T>(
   };
   return {
     validate: () => WebAssembly.validate(decode(plainBase64)),
+    compiled,
     exportsFor(backend) {
       const module = backend.wasm;
       let ex = instances.get(module);
@@ -104,6 +110,6 @@ export function heapModule<T>(
 }
 
 /** Whether a wasm memory is shared (tfjs's threaded build). */
-function isShared(memory: WebAssembly.Memory): boolean {
+export function isShared(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }

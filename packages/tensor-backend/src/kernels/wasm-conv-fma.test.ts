@@ -5,6 +5,8 @@ import { initBackend } from '../backend.js';
 import { conv2dBias } from '../conv.js';
 import { InvalidArgumentError } from '../errors.js';
 import { expectClose, onCpu, size, values } from './conv-check.test-util.js';
+import { convHelpers } from './conv-threads.js';
+import { heapMemory, type WasmHeapBackend } from './shared.js';
 import {
   enableRelaxedSimd,
   registerWasmFmaConvKernels,
@@ -217,5 +219,52 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     } finally {
       process.env = env;
     }
+  });
+});
+
+describe('FMA convolution on helper threads (Node, threaded wasm build)', () => {
+  const helpers = () => convHelpers(heapMemory(tf.backend() as unknown as WasmHeapBackend));
+  const xnnpackThreads = () =>
+    (
+      tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }
+    ).wasm.tfjs.getThreadsCount();
+  afterAll(async () => {
+    await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: false });
+  });
+
+  it('splits each convolution with a helper thread: same bits as one thread, equal to cpu', async () => {
+    const cases = CASES.slice(0, 5);
+    await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+    expect(helpers()).toBe(0);
+    const one = cases.map((c) => forward(c, false));
+    const info = await initBackend({ backend: 'wasm', threads: 2, relaxedSimd: true });
+    expect(info.threadCount).toBe(2);
+    expect(info.relaxedSimd).toBe(true);
+    expect(helpers()).toBe(1);
+    // XNNPACK's pool keeps one thread (its spinning threads would take the helper's core)
+    expect(xnnpackThreads()).toBe(1);
+    const two = cases.map((c) => forward(c, false));
+    cases.forEach((c, i) => {
+      // each output pixel is computed by one thread with the same arithmetic
+      expect(Array.from(two[i]!.conv), label(c)).toEqual(Array.from(one[i]!.conv));
+      expect(Array.from(two[i]!.fused), label(c)).toEqual(Array.from(one[i]!.fused));
+    });
+    const c = CASES[1]!;
+    const ref = await onCpu(() => forward(c, false));
+    const abs = await onCpu(() => forward(c, true));
+    expectClose(two[1]!.conv, ref.conv, abs.conv, `conv ${label(c)} on 2 threads`);
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) forward(CASES[0]!, false);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('stops its helpers (and gives XNNPACK the threads back) without the FMA kernels', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, relaxedSimd: true });
+    expect(helpers()).toBe(1);
+    const info = await initBackend({ backend: 'wasm', threads: 2, relaxedSimd: false });
+    expect(info.relaxedSimd).toBe(false);
+    expect(helpers()).toBe(0);
+    expect(xnnpackThreads()).toBe(2);
+    expect(wasmFmaConvActive()).toBe(false);
   });
 });

@@ -23,11 +23,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
 import { nodeModule } from '../node-module.js';
+import {
+  CONV,
+  CONV4,
+  convHelpers,
+  splitConv,
+  startConvHelpers,
+  stopConvHelpers,
+} from './conv-threads.js';
 import { repackedFilters } from './filter-cache.js';
 import {
   heapMemory,
   heapModule,
   heapOffset,
+  isShared,
   kernelMark,
   processState,
   type WasmHeapBackend,
@@ -221,7 +230,16 @@ function fmaConv(
       info.strideWidth,
     ] as const;
     const total = n * info.outHeight * info.outWidth;
-    (lanes === 4 ? ex.conv4 : ex.conv)(...args, 0, total);
+    const f = lanes === 4 ? ex.conv4 : ex.conv;
+    const memory = heapMemory(be);
+    // Helper threads pay off from about a million multiply-adds (a wake-up costs 20-50 us).
+    if (convHelpers(memory) > 0 && total * k * padded > 1 << 20) {
+      splitConv(memory, lanes === 4 ? CONV4 : CONV, args, total, (first, last) =>
+        f(...args, first, last),
+      );
+    } else {
+      f(...args, 0, total);
+    }
   } finally {
     be.wasm._free(scratch);
   }
@@ -313,6 +331,27 @@ export function unregisterWasmFmaConvKernels(): string[] {
     done.push(name);
   }
   return done;
+}
+
+/**
+ * Runs the FMA convolutions on `threads` threads of a wasm backend whose heap is shared (tfjs's
+ * threaded build in Node): starts `threads - 1` helper threads (kernels/conv-threads), or stops
+ * them for 1. Elsewhere (a plain heap, browsers) it stops any helpers and returns 1.
+ *
+ * @returns the number of threads the FMA convolutions run on now.
+ */
+export async function setFmaConvThreads(
+  backend: tf.KernelBackend,
+  threads: number,
+): Promise<number> {
+  const memory = heapMemory(backend as unknown as WasmHeapBackend);
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (threads <= 1 || !isShared(memory) || typeof p?.versions?.node !== 'string') {
+    await stopConvHelpers();
+    return 1;
+  }
+  await startConvHelpers(memory, heap.compiled(true), threads - 1);
+  return threads;
 }
 
 /** True while the FMA kernels are registered for wasm. */
