@@ -6,7 +6,7 @@
  *
  * @module kernels/shared
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
 
 /** The state of kernel module `name`, on `globalThis`, created by `init` on first use. */
@@ -31,6 +31,56 @@ export function kernelMark(name: string): {
     isOurs: (config) =>
       config !== undefined && (config as unknown as Record<symbol, unknown>)[MARK] === true,
   };
+}
+
+/**
+ * Replaces the wasm kernels `names` by `make(name, stockConfig)` (configs that carry the module's
+ * mark), keeping the stock configs in `stock` for {@link restoreStockKernels}; kernels already
+ * replaced are skipped. `who` names the caller in the error for a missing stock kernel.
+ *
+ * @returns the names replaced in this call.
+ */
+export function replaceStockKernels(
+  who: string,
+  names: readonly string[],
+  stock: Map<string, tf.KernelConfig>,
+  isOurs: (config: tf.KernelConfig | undefined) => boolean,
+  make: (name: string, current: tf.KernelConfig) => tf.KernelConfig,
+): string[] {
+  const done: string[] = [];
+  for (const name of names) {
+    const current = tf.getKernel(name, 'wasm');
+    if (isOurs(current)) continue;
+    if (current === undefined) {
+      throw new BackendUnavailableError(
+        'wasm',
+        `${who}: wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' first`,
+      );
+    }
+    stock.set(name, current);
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(make(name, current));
+    done.push(name);
+  }
+  return done;
+}
+
+/** Puts back the stock configs `replaceStockKernels` kept. @returns the names restored. */
+export function restoreStockKernels(
+  names: readonly string[],
+  stock: Map<string, tf.KernelConfig>,
+  isOurs: (config: tf.KernelConfig | undefined) => boolean,
+): string[] {
+  const done: string[] = [];
+  for (const name of names) {
+    if (!isOurs(tf.getKernel(name, 'wasm'))) continue;
+    tf.unregisterKernel(name, 'wasm');
+    const config = stock.get(name);
+    if (config !== undefined) tf.registerKernel(config);
+    stock.delete(name);
+    done.push(name);
+  }
+  return done;
 }
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use to work on its heap. */

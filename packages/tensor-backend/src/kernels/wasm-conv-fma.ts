@@ -39,6 +39,8 @@ import {
   isShared,
   kernelMark,
   processState,
+  replaceStockKernels,
+  restoreStockKernels,
   type WasmHeapBackend,
 } from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-conv.generated.js';
@@ -296,41 +298,24 @@ const fusedConv2d: tf.KernelFunc = (args) => {
  */
 export function registerWasmFmaConvKernels(): string[] {
   if (!relaxedSimdAvailable()) return [];
-  const done: string[] = [];
-  for (const name of NAMES) {
-    const current = tf.getKernel(name, BACKEND);
-    if (isOurs(current)) continue;
-    if (current === undefined) {
-      throw new BackendUnavailableError(
-        BACKEND,
-        `registerWasmFmaConvKernels: wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' first`,
-      );
-    }
-    state.stock.set(name, current);
-    tf.unregisterKernel(name, BACKEND);
-    // Keep the stock setupFunc: it binds the stock function when a wasm backend initialises.
-    tf.registerKernel({
-      ...current,
-      kernelFunc: name === 'Conv2D' ? conv2d : fusedConv2d,
-      [MARK]: true,
-    } as tf.KernelConfig);
-    done.push(name);
-  }
-  return done;
+  // Keep the stock setupFunc: it binds the stock function when a wasm backend initialises.
+  return replaceStockKernels(
+    'registerWasmFmaConvKernels',
+    NAMES,
+    state.stock,
+    isOurs,
+    (name, current) =>
+      ({
+        ...current,
+        kernelFunc: name === 'Conv2D' ? conv2d : fusedConv2d,
+        [MARK]: true,
+      }) as tf.KernelConfig,
+  );
 }
 
 /** Puts the stock `Conv2D` and `FusedConv2D` back. @returns the names restored. */
 export function unregisterWasmFmaConvKernels(): string[] {
-  const done: string[] = [];
-  for (const name of NAMES) {
-    if (!isOurs(tf.getKernel(name, BACKEND))) continue;
-    tf.unregisterKernel(name, BACKEND);
-    const config = state.stock.get(name);
-    if (config !== undefined) tf.registerKernel(config);
-    state.stock.delete(name);
-    done.push(name);
-  }
-  return done;
+  return restoreStockKernels(NAMES, state.stock, isOurs);
 }
 
 /**

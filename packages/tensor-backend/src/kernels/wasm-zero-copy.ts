@@ -11,9 +11,9 @@
  *
  * @module kernels/wasm-zero-copy
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
-import { kernelMark, processState } from './shared.js';
+import { kernelMark, processState, replaceStockKernels, restoreStockKernels } from './shared.js';
 
 const BACKEND = 'wasm';
 const NAMES = ['Identity', 'Cast'] as const;
@@ -68,34 +68,16 @@ const configs: Record<Name, tf.KernelConfig> = {
  * @throws {@link BackendUnavailableError} if the wasm backend's kernels are not registered.
  */
 export function registerWasmZeroCopyKernels(): string[] {
-  const names: string[] = [];
-  for (const name of NAMES) {
-    const current = tf.getKernel(name, BACKEND);
-    if (isOurs(current)) continue;
-    if (current === undefined) {
-      throw new BackendUnavailableError(
-        BACKEND,
-        `registerWasmZeroCopyKernels: wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' first`,
-      );
-    }
-    stock.set(name, current);
-    tf.unregisterKernel(name, BACKEND);
-    tf.registerKernel(configs[name]);
-    names.push(name);
-  }
-  return names;
+  return replaceStockKernels(
+    'registerWasmZeroCopyKernels',
+    NAMES,
+    stock,
+    isOurs,
+    (name) => configs[name as Name],
+  );
 }
 
 /** Restores the stock (copying) wasm `Identity` and `Cast`. @returns names of those restored. */
 export function unregisterWasmZeroCopyKernels(): string[] {
-  const names: string[] = [];
-  for (const name of NAMES) {
-    if (!isOurs(tf.getKernel(name, BACKEND))) continue;
-    tf.unregisterKernel(name, BACKEND);
-    const config = stock.get(name);
-    if (config !== undefined) tf.registerKernel(config);
-    stock.delete(name);
-    names.push(name);
-  }
-  return names;
+  return restoreStockKernels(NAMES, stock, isOurs);
 }
