@@ -23,6 +23,7 @@ import {
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
+import { isNode, nodeEnv } from './node-module.js';
 import {
   checkThreads,
   defaultWasmThreads,
@@ -109,14 +110,8 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
 }
 
-/** True in Node (and Deno/Bun with Node compatibility), false in browsers and workers. */
-export function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return (
-    typeof p?.versions?.node === 'string' &&
-    typeof (globalThis as { window?: unknown }).window === 'undefined'
-  );
-}
+// isNode lives in node-module.ts (the wasm kernels use it too); exported from here as before.
+export { isNode };
 
 // wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
 // BatchMatMul, copies on Identity and same-dtype Cast, and runs swish as 6 scalar passes: see
@@ -176,11 +171,7 @@ function installHint(name: BackendName): string {
 
 function parseRequest(options: InitBackendOptions): BackendName[] | undefined {
   let req: unknown = options.backend;
-  if (req === undefined && isNode()) {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-      ?.env?.EBMJS_BACKEND;
-    if (env) req = env.trim();
-  }
+  if (req === undefined) req = nodeEnv('EBMJS_BACKEND');
   if (req === undefined || req === '') return undefined;
   const list = Array.isArray(req) ? req : [req];
   if (list.length === 0) throw new InvalidArgumentError('options.backend', 'must not be empty');
@@ -198,11 +189,8 @@ function parseRequest(options: InitBackendOptions): BackendName[] | undefined {
 /** The explicitly requested wasm thread count (option, else `EBMJS_WASM_THREADS`), checked. */
 function requestedThreads(options: InitBackendOptions): number | undefined {
   if (options.threads !== undefined) return checkThreads(options.threads);
-  if (!isNode()) return undefined;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.EBMJS_WASM_THREADS;
-  if (env === undefined || env.trim() === '') return undefined;
-  return checkThreads(Number(env.trim()), 'EBMJS_WASM_THREADS');
+  const env = nodeEnv('EBMJS_WASM_THREADS');
+  return env === undefined ? undefined : checkThreads(Number(env), 'EBMJS_WASM_THREADS');
 }
 
 /** The explicit relaxed-SIMD choice (option, else `EBMJS_WASM_RELAXED_SIMD`), checked. */
@@ -214,11 +202,9 @@ function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined 
     }
     return v;
   }
-  if (!isNode()) return undefined;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.EBMJS_WASM_RELAXED_SIMD;
-  if (env === undefined || env.trim() === '') return undefined;
-  const t = env.trim().toLowerCase();
+  const env = nodeEnv('EBMJS_WASM_RELAXED_SIMD');
+  if (env === undefined) return undefined;
+  const t = env.toLowerCase();
   if (t === '1' || t === 'true') return true;
   if (t === '0' || t === 'false') return false;
   throw new InvalidArgumentError(

@@ -22,3 +22,21 @@ export async function nodeModule<T>(specifier: `node:${string}`, feature: string
     });
   }
 }
+
+/** True in Node (and Deno/Bun with Node compatibility), false in browsers and workers. */
+export function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return (
+    typeof p?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  );
+}
+
+/** Environment variable `name` in Node, trimmed; `undefined` if unset, blank or not in Node. */
+export function nodeEnv(name: string): string | undefined {
+  if (!isNode()) return undefined;
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.[name];
+  const t = value?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}

@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors.js';
-import { nodeModule } from '../node-module.js';
+import { isNode, nodeModule } from '../node-module.js';
 import {
   CONV,
   CONV4,
@@ -106,8 +106,7 @@ export function relaxedSimdAvailable(): boolean {
  */
 export async function enableRelaxedSimd(): Promise<boolean> {
   if (relaxedSimdAvailable()) return true;
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (typeof p?.versions?.node === 'string') {
+  if (isNode()) {
     const v8 = await nodeModule<{ setFlagsFromString(flags: string): void }>(
       'node:v8',
       'relaxed SIMD',
@@ -330,8 +329,7 @@ export async function setFmaConvThreads(
   threads: number,
 ): Promise<number> {
   const memory = heapMemory(backend as unknown as WasmHeapBackend);
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (threads <= 1 || !isShared(memory) || typeof p?.versions?.node !== 'string') {
+  if (threads <= 1 || !isShared(memory) || !isNode()) {
     await stopConvHelpers();
     return 1;
   }
