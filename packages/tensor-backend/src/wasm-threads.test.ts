@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { InvalidArgumentError } from './errors.js';
 import { swish } from './ops.js';
-import { wasmThreadCount } from './wasm-threads.js';
+import { registerNodeWasmThreads, wasmThreadCount } from './wasm-threads.js';
 
 /** A small conv net's energy and input gradient, the work the Langevin samplers do. */
 function energyAndInputGrad(seed: number): { e: Float32Array; g: Float32Array } {
@@ -98,6 +98,12 @@ describe('wasm threads in Node', () => {
     delete process.env.EBMJS_WASM_THREADS;
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect(err.message).toMatch(/EBMJS_WASM_THREADS/);
+    // the XNNPACK pool size of registerNodeWasmThreads is checked the same way
+    for (const bad of [0, 9, 1.5]) {
+      const e = await registerNodeWasmThreads(2, bad).catch((x) => x);
+      expect(e).toBeInstanceOf(InvalidArgumentError);
+      expect(e.message).toMatch(/pool.*1 to 8/);
+    }
     expect(wasmThreadCount()).toBe(1);
   });
 });
