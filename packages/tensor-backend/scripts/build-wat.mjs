@@ -16,7 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The modules: WAT source, generated file, wabt features beyond SIMD and threads. */
 export const MODULES = [
   {
-    source: 'wat/activations.wat',
+    source: 'wat/activations.mjs',
     target: 'src/kernels/wasm-activations.generated.ts',
     features: {},
   },

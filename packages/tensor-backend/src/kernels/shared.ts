@@ -125,11 +125,13 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * A small wasm module (bytes from a `*.generated.ts`, base64, one variant per memory kind) that
  * imports a tfjs wasm module's memory as `env.memory`: `validate()` says whether this engine can
  * compile it; `exportsFor(backend)` instantiates it once per tfjs module (synchronously: the
- * modules are a few KB, which a browser main thread may compile synchronously too).
+ * modules are a few KB, which a browser main thread may compile synchronously too) and runs
+ * `setup(exports, backend)` on each new instance (to place constants on the heap, say).
  */
 export function heapModule<T>(
   plainBase64: string,
   sharedBase64: string,
+  setup?: (exports: T, backend: WasmHeapBackend) => void,
 ): {
   validate(): boolean;
   exportsFor(backend: WasmHeapBackend): T;
@@ -153,6 +155,7 @@ export function heapModule<T>(
       const memory = heapMemory(backend);
       const wasm = compiled(isShared(memory));
       ex = new WebAssembly.Instance(wasm, { env: { memory } }).exports as unknown as T;
+      setup?.(ex, backend);
       instances.set(module, ex);
       return ex;
     },

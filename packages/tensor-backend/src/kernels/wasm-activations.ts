@@ -33,12 +33,18 @@ export const SWISH_KERNEL = 'EbmSwish';
 export const SWISH_GRAD_KERNEL = 'EbmSwishGrad';
 
 interface ActivationExports {
+  init(ptr: number): void;
+  constant_bytes(): number;
   sigmoid(x: number, out: number, n: number): void;
   swish(x: number, y: number, s: number, n: number): void;
   swish_grad(dy: number, y: number, s: number, dx: number, n: number): void;
 }
 
-const heap = heapModule<ActivationExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM);
+// The kernels load their constants from the heap (V8 would rebuild each v128 constant inside
+// the loop): a few hundred bytes per tfjs module, allocated once and kept for its life.
+const heap = heapModule<ActivationExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM, (ex, be) =>
+  ex.init(be.wasm._malloc(ex.constant_bytes())),
+);
 const exportsFor = heap.exportsFor;
 const offset = heapOffset;
 
