@@ -20,6 +20,11 @@ export const MODULES = [
     target: 'src/kernels/wasm-activations.generated.ts',
     features: {},
   },
+  {
+    source: 'wat/random.wat',
+    target: 'src/kernels/wasm-random.generated.ts',
+    features: {},
+  },
   // f32x4.relaxed_madd: Node 20's V8 validates it only behind --experimental-wasm-relaxed-simd.
   {
     source: 'wat/conv.mjs',

@@ -22,6 +22,7 @@ import {
 } from './kernels/wasm-conv-fma.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
+import { registerWasmRandomKernels } from './kernels/wasm-random.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
 import { isNode, nodeEnv } from './node-module.js';
 import {
@@ -114,8 +115,8 @@ export interface BackendInfo {
 export { isNode };
 
 // wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
-// BatchMatMul, copies on Identity and same-dtype Cast, and runs swish as 6 scalar passes: see
-// kernels/.
+// BatchMatMul, copies on Identity and same-dtype Cast, and runs swish as 6 scalar passes; normal
+// draws are made in wasm (same bits as the JS generator): see kernels/.
 const kernelFills = new Map<string, () => string[]>([
   [
     'wasm',
@@ -124,6 +125,7 @@ const kernelFills = new Map<string, () => string[]>([
       ...registerWasmZeroCopyKernels(),
       ...registerWasmMatMulKernel(),
       ...registerWasmActivationKernels(),
+      ...registerWasmRandomKernels(),
     ],
   ],
 ]);

@@ -43,6 +43,12 @@ export {
 } from './kernels/wasm-conv-grads.js';
 export { registerWasmMatMulKernel, unregisterWasmMatMulKernel } from './kernels/wasm-matmul.js';
 export {
+  RANDOM_NORMAL_KERNEL,
+  type RandomNormalAttrs,
+  registerWasmRandomKernels,
+  unregisterWasmRandomKernels,
+} from './kernels/wasm-random.js';
+export {
   registerWasmZeroCopyKernels,
   unregisterWasmZeroCopyKernels,
 } from './kernels/wasm-zero-copy.js';

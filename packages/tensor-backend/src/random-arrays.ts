@@ -64,6 +64,7 @@ let wn: Float64Array | undefined;
 let fn: Float64Array | undefined;
 
 function zigTables(): void {
+  if (kn !== undefined) return;
   const m1 = 2147483648;
   const k = new Int32Array(128);
   const w = new Float64Array(128);
@@ -87,6 +88,15 @@ function zigTables(): void {
   kn = k;
   wn = w;
   fn = f;
+}
+
+/**
+ * The ziggurat tables `normalArray` uses (kn: acceptance thresholds, wn: scales, fn: densities),
+ * for the wasm kernel that draws the same numbers (kernels/wasm-random). @internal
+ */
+export function ziggurat(): { kn: Int32Array; wn: Float64Array; fn: Float64Array } {
+  zigTables();
+  return { kn: kn!, wn: wn!, fn: fn! };
 }
 
 /** One xoshiro128** output (signed 32-bit) from the state in `st`, advancing it. */
@@ -154,7 +164,7 @@ function zigSlow(
  * about 99% of the time; the rest take the exact wedge/tail rejection steps of Marsaglia & Tsang.
  */
 export function normalArray(n: number, seed: number, mean = 0, std = 1): Float32Array {
-  if (kn === undefined) zigTables();
+  zigTables();
   const K = kn!;
   const W = wn!;
   const F = fn!;

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from './errors.js';
+import { RANDOM_NORMAL_KERNEL } from './kernels/wasm-random.js';
 import { normalArray } from './random-arrays.js';
 import { assertInteger, assertNumber } from './validate.js';
 
@@ -62,7 +63,9 @@ export class Rng {
   /**
    * A tensor of N(mean, std^2) draws, generated in JS ({@link normalArray}: a ziggurat on a
    * xoshiro128** stream seeded by one {@link Rng.nextSeed}) and uploaded: the same numbers on every
-   * backend, and several times cheaper than seeded `tf.randomNormal`.
+   * backend, and several times cheaper than seeded `tf.randomNormal`. Where the active backend has
+   * the `EbmRandomNormal` kernel (wasm, after `initBackend`), the same draws are made in wasm,
+   * in place.
    */
   normal(shape: number[], mean = 0, std = 1): tf.Tensor {
     assertNumber('mean', mean);
@@ -70,8 +73,17 @@ export class Rng {
     shape.forEach((d, i) => {
       assertInteger(`shape[${i}]`, d, 0);
     });
+    const seed = this.nextSeed();
+    if (tf.getKernel(RANDOM_NORMAL_KERNEL, tf.getBackend()) !== undefined) {
+      return tf.engine().runKernel(RANDOM_NORMAL_KERNEL, {}, {
+        shape,
+        seed,
+        mean,
+        std,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    }
     const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(normalArray(n, this.nextSeed(), mean, std), shape, 'float32');
+    return tf.tensor(normalArray(n, seed, mean, std), shape, 'float32');
   }
 
   /** A tensor of U[min, max) draws. */

@@ -125,13 +125,17 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * A small wasm module (bytes from a `*.generated.ts`, base64, one variant per memory kind) that
  * imports a tfjs wasm module's memory as `env.memory`: `validate()` says whether this engine can
  * compile it; `exportsFor(backend)` instantiates it once per tfjs module (synchronously: the
- * modules are a few KB, which a browser main thread may compile synchronously too) and runs
- * `setup(exports, backend)` on each new instance (to place constants on the heap, say).
+ * modules are a few KB, which a browser main thread may compile synchronously too). Options:
+ * `imports`, more functions for its `env`; `setup(exports, backend)`, run on each new instance
+ * (to place constants on the heap, say).
  */
 export function heapModule<T>(
   plainBase64: string,
   sharedBase64: string,
-  setup?: (exports: T, backend: WasmHeapBackend) => void,
+  options: {
+    imports?: Record<string, (...args: never[]) => unknown>;
+    setup?: (exports: T, backend: WasmHeapBackend) => void;
+  } = {},
 ): {
   validate(): boolean;
   exportsFor(backend: WasmHeapBackend): T;
@@ -154,8 +158,9 @@ export function heapModule<T>(
       if (ex) return ex;
       const memory = heapMemory(backend);
       const wasm = compiled(isShared(memory));
-      ex = new WebAssembly.Instance(wasm, { env: { memory } }).exports as unknown as T;
-      setup?.(ex, backend);
+      ex = new WebAssembly.Instance(wasm, { env: { memory, ...options.imports } })
+        .exports as unknown as T;
+      options.setup?.(ex, backend);
       instances.set(module, ex);
       return ex;
     },

@@ -42,9 +42,9 @@ interface ActivationExports {
 
 // The kernels load their constants from the heap (V8 would rebuild each v128 constant inside
 // the loop): a few hundred bytes per tfjs module, allocated once and kept for its life.
-const heap = heapModule<ActivationExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM, (ex, be) =>
-  ex.init(be.wasm._malloc(ex.constant_bytes())),
-);
+const heap = heapModule<ActivationExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM, {
+  setup: (ex, be) => ex.init(be.wasm._malloc(ex.constant_bytes())),
+});
 const exportsFor = heap.exportsFor;
 const offset = heapOffset;
 
