@@ -64,7 +64,8 @@ function convFunc(name, MR, NV) {
   const shift = NV === 2 ? 5 : 4; // log2 of a panel row's bytes
   const rowptr = (
     r,
-  ) => `        ;; row pointer ${r}: pixel (b, oy, ox), then the next pixel (the last one again past the end)
+  ) => `        ;; row pointer ${r} and output pointer ${r}: pixel (b, oy, ox), then the next pixel (the last
+        ;; one again past the end)
         (local.set $pa${r}
           (i32.add (local.get $x)
             (i32.shl
@@ -76,6 +77,11 @@ function convFunc(name, MR, NV) {
                   (i32.mul (local.get $ox) (local.get $sw)))
                 (local.get $cin))
               (i32.const 2))))
+        (local.set $po${r}
+          (i32.add (local.get $out)
+            (i32.add
+              (i32.add (i32.mul (local.get $b) (local.get $oimg)) (i32.mul (local.get $oy) (local.get $orow)))
+              (i32.add (i32.mul (local.get $ox) (local.get $opix)) (local.get $pch)))))
         (if (i32.lt_u (i32.add (local.get $p) (i32.const ${r + 1})) (local.get $total)) (then
           (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
           (if (i32.eq (local.get $ox) (local.get $ow)) (then
@@ -96,20 +102,22 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
 `;
   const storeRow = (r) =>
     NV === 2
-      ? `(v128.store (local.get $po) (local.get $c${r}_0))
-          (if (local.get $wide) (then (v128.store offset=16 (local.get $po) (local.get $c${r}_1))))`
-      : `(v128.store (local.get $po) (local.get $c${r}_0))`;
+      ? `(v128.store (local.get $po${r}) (local.get $c${r}_0))
+          (if (local.get $wide) (then (v128.store offset=16 (local.get $po${r}) (local.get $c${r}_1))))`
+      : `(v128.store (local.get $po${r}) (local.get $c${r}_0))`;
   const store = (r) =>
     r === 0
       ? `        ${storeRow(0)}\n`
       : `        (if (i32.lt_u (i32.add (local.get $p) (i32.const ${r})) (local.get $total)) (then
-          (local.set $po (i32.add (local.get $po) (local.get $outRow)))
           ${storeRow(r)}))
 `;
   return `  ;; "${name}": out[p, co] = bias[co] + sum_{ky, kx, ci} x[pixel p's window (ky, kx), ci] w[ky, kx, ci, co]
   ;;
-  ;; x: the (already padded) input [n, hp, wp, cin]; out: [n, oh, ow, cout]; stride sh, sw; only
-  ;; the output pixels [first, last) of the flattened [n, oh, ow] are computed.
+  ;; x: the (already padded) input [n, hp, wp, cin]; stride sh, sw. Output pixel (b, oy, ox) of the
+  ;; [n, oh, ow] grid goes to out + b oimg + oy orow + ox opix (bytes; a dense [n, oh, ow, cout]
+  ;; has opix = 4 cout, orow = ow opix, oimg = oh orow; other strides write one phase of a
+  ;; sub-pixel input gradient straight into its place). Only the output pixels [first, last) of the
+  ;; flattened [n, oh, ow] are computed.
   ;; w: the filter packed in panels of ${W} output channels, [ceil(cout / ${W})][kh * kw * cin][${W}],
   ;; zero beyond cout; bias: [ceil(cout / ${W}) * ${W}] floats (zeros for no bias). cout % 4 == 0.
   ;; Blocks of ${BLOCK} output pixels (their input windows stay in L1); per block, per panel of ${W}
@@ -122,13 +130,14 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
     (param $oh i32) (param $ow i32) (param $cout i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $oimg i32) (param $orow i32) (param $opix i32)
     (param $first i32) (param $last i32)
     (local $total i32) (local $p i32) (local $p0 i32) (local $pEnd i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $bImg0 i32) (local $oy0 i32) (local $ox0 i32)
-    ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32)`).join(' ')}
+    ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32) (local $po${r} i32)`).join(' ')}
     (local $w0 i32) (local $pb i32) (local $panel i32) (local $panels i32) (local $run i32)
     (local $ky i32) (local $rowStride i32) (local $off i32) (local $cnt i32)
-    (local $po i32) (local $outRow i32) (local $wide i32) (local $panelBytes i32) (local $pbias i32)
+    (local $pch i32) (local $wide i32) (local $panelBytes i32) (local $pbias i32)
     (local $a v128) ${V.map((v) => `(local $b${v} v128)`).join(' ')}
     ${R.map((r) => V.map((v) => `(local $c${r}_${v} v128)`).join(' ')).join(' ')}
     (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
@@ -136,7 +145,6 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     ;; floats per kernel row, bytes per input row, per output pixel, per filter panel
     (local.set $run (i32.mul (local.get $kw) (local.get $cin)))
     (local.set $rowStride (i32.shl (i32.mul (local.get $wp) (local.get $cin)) (i32.const 2)))
-    (local.set $outRow (i32.shl (local.get $cout) (i32.const 2)))
     (local.set $panelBytes (i32.shl (i32.mul (local.get $kh) (local.get $run)) (i32.const ${shift})))
     ;; this call's pixels: [first, last) (a way to split the work; last must be a multiple of ${MR} or total)
     (local.set $p0 (local.get $first))
@@ -153,6 +161,8 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
       (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $panel) (local.get $panelBytes))))
       ;; this panel's bias (reloaded per tile: v128 locals live across the loops would spill)
       (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $panel) (i32.const ${shift}))))
+      ;; byte offset of this panel's channels in an output pixel
+      (local.set $pch (i32.shl (local.get $panel) (i32.const ${shift})))
       ;; the last panel of a cout = 8m + 4 stores 4 channels
       (local.set $wide (i32.lt_u (i32.add (i32.shl (local.get $panel) (i32.const 3)) (i32.const 4)) (local.get $cout)))
       (local.set $p (local.get $p0))
@@ -175,9 +185,6 @@ ${R.map((r) => `          (local.set $q${r} (i32.add (local.get $pa${r}) (local.
 ${step}            (br $k)))
           (br_if $kyLoop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
         ;; store the rows that exist
-        (local.set $po
-          (i32.add (local.get $out)
-            (i32.add (i32.mul (local.get $p) (local.get $outRow)) (i32.shl (local.get $panel) (i32.const ${shift})))))
 ${R.map(store).join('')}        (local.set $p (i32.add (local.get $p) (i32.const ${MR})))
         (br $tiles)))
       (br_if $panelLoop (i32.lt_u (local.tee $panel (i32.add (local.get $panel) (i32.const 1))) (local.get $panels))))

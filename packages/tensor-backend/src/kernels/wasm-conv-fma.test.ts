@@ -9,6 +9,7 @@ import { convHelpers } from './conv-threads.js';
 import { heapMemory, type WasmHeapBackend } from './shared.js';
 import {
   enableRelaxedSimd,
+  fmaInputGrad,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
   unregisterWasmFmaConvKernels,
@@ -76,6 +77,35 @@ const CASES: Case[] = [
   { x: [5, 6, 6, 16], w: [1, 1, 16, 72], strides: 1, pad: 'same' },
   { x: [1, 2, 2, 64], w: [2, 2, 64, 128], strides: 1, pad: 'valid' },
   { x: [1, 15, 13, 9], w: [3, 3, 9, 8], strides: 1, pad: 'same' }, // 195 pixels: partial block
+];
+
+/**
+ * Input gradients the direct sub-pixel path covers (input channels a multiple of 4): the book's
+ * layers, strides 1-3 (also unequal), kernels 1-5 and smaller than the stride (phases no tap
+ * reaches), odd sizes, numeric and explicit padding (also wider than the kernel), a last panel of 4.
+ */
+const IGRAD_CASES: Case[] = [
+  { x: [3, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
+  { x: [2, 8, 8, 32], w: [3, 3, 32, 64], strides: 2, pad: 'same' },
+  { x: [2, 4, 4, 64], w: [3, 3, 64, 64], strides: 2, pad: 'same' },
+  { x: [2, 7, 9, 4], w: [3, 3, 4, 5], strides: 2, pad: 'valid' },
+  { x: [1, 9, 7, 8], w: [5, 3, 8, 2], strides: [1, 3], pad: 'same' },
+  { x: [2, 10, 11, 4], w: [2, 1, 4, 3], strides: 3, pad: 'same' },
+  { x: [2, 8, 7, 4], w: [3, 3, 4, 2], strides: 2, pad: 1 },
+  {
+    x: [1, 6, 6, 4],
+    w: [3, 3, 4, 2],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [4, 4],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  { x: [3, 12, 12, 4], w: [1, 1, 4, 4], strides: 1, pad: 'valid' },
+  { x: [2, 9, 9, 12], w: [4, 4, 12, 6], strides: 3, pad: 'same' },
+  { x: [1, 5, 5, 4], w: [5, 5, 4, 3], strides: 2, pad: 'same' },
 ];
 
 describe('relaxed-SIMD FMA convolution (wasm)', () => {
@@ -158,6 +188,47 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     const abs = await onCpu(() => grads(true));
     expectClose(got[0]!, ref[0]!, abs[0]!, 'dx');
     expectClose(got[1]!, ref[1]!, abs[1]!, 'dw');
+  });
+
+  it.each(IGRAD_CASES)(
+    'the input gradient runs its sub-pixel phases on the FMA kernel, in place, equal to cpu: %j',
+    async (c) => {
+      const dxOf = (abs: boolean) =>
+        tf.tidy(() => {
+          const prep = (v: Float32Array) => (abs ? v.map(Math.abs) : v);
+          const w = tf.tensor4d(prep(values(size(c.w), 7)), c.w);
+          const yShape = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, w, c.strides, c.pad).shape;
+          const dy = tf.tensor4d(prep(values(size(yShape), 8)), yShape as Shape4);
+          return tf.conv2dTranspose(dy, w, c.x, c.strides, c.pad).dataSync() as Float32Array;
+        });
+      const got = dxOf(false);
+      // the kernel took the direct path: fmaInputGrad covers the call and gives the same bits
+      const direct = tf.tidy(() => {
+        const w = tf.tensor4d(values(size(c.w), 7), c.w);
+        const yShape = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, w, c.strides, c.pad).shape;
+        const dy = tf.tensor4d(values(size(yShape), 8), yShape as Shape4);
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.w, c.strides, 1, c.pad);
+        const be = tf.backend() as unknown as WasmHeapBackend & tf.KernelBackend;
+        const out = fmaInputGrad(be, dy, w, info);
+        expect(out).not.toBeNull();
+        const v = be.readSync(out!.dataId) as Float32Array;
+        be.disposeData(out!.dataId);
+        return Array.from(v);
+      });
+      expect(Array.from(got)).toEqual(direct);
+      const ref = await onCpu(() => dxOf(false));
+      const abs = await onCpu(() => dxOf(true));
+      expectClose(got, ref, abs, `dx ${label(c)}`);
+    },
+  );
+
+  it('leaves input gradients with input channels not a multiple of 4 to the other methods', () => {
+    const w = tf.tensor4d(values(3 * 3 * 3 * 8, 1), [3, 3, 3, 8]);
+    const dy = tf.tensor4d(values(2 * 4 * 4 * 8, 2), [2, 4, 4, 8]);
+    const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 3], [3, 3, 3, 8], 2, 1, 'same');
+    const be = tf.backend() as unknown as WasmHeapBackend;
+    expect(fmaInputGrad(be, dy, w, info)).toBeNull();
+    tf.dispose([w, dy]);
   });
 
   it('keeps no tensors and frees its scratch and filter panels', () => {

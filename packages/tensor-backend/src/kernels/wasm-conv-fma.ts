@@ -86,6 +86,9 @@ type ConvFunc = (
   kw: number,
   sh: number,
   sw: number,
+  oimg: number,
+  orow: number,
+  opix: number,
   first: number,
   last: number,
 ) => void;
@@ -230,22 +233,161 @@ function fmaConv(
       kw,
       info.strideHeight,
       info.strideWidth,
+      // dense output [n, oh, ow, cout]: bytes per image, row, pixel
+      info.outHeight * info.outWidth * cout * 4,
+      info.outWidth * cout * 4,
+      cout * 4,
     ] as const;
-    const total = n * info.outHeight * info.outWidth;
-    const f = lanes === 4 ? ex.conv4 : ex.conv;
-    const memory = heapMemory(be);
-    // Helper threads pay off from about a million multiply-adds (a wake-up costs 20-50 us).
-    if (convHelpers(memory) > 0 && total * k * padded > 1 << 20) {
-      splitConv(memory, lanes === 4 ? CONV4 : CONV, args, total, (first, last) =>
-        f(...args, first, last),
-      );
-    } else {
-      f(...args, 0, total);
-    }
+    runConv(be, lanes, args, n * info.outHeight * info.outWidth, k * padded);
   } finally {
     be.wasm._free(scratch);
   }
   return out;
+}
+
+/** The kernel's arguments before the pixel range [first, last). */
+type ConvArgs = Parameters<ConvFunc> extends [...infer A, number, number] ? A : never;
+
+/**
+ * Runs `conv` (lanes 8) or `conv4` (lanes 4) over `total` output pixels, each `macs`
+ * multiply-adds wide, on the helper threads too when there are some and the work is large enough.
+ */
+function runConv(
+  be: WasmHeapBackend,
+  lanes: number,
+  args: Readonly<ConvArgs>,
+  total: number,
+  macs: number,
+): void {
+  const ex = heap.exportsFor(be);
+  const f = lanes === 4 ? ex.conv4 : ex.conv;
+  const memory = heapMemory(be);
+  // Helper threads pay off from about a million multiply-adds (a wake-up costs 20-50 us).
+  if (convHelpers(memory) > 0 && total * macs > 1 << 20) {
+    splitConv(memory, lanes === 4 ? CONV4 : CONV, args, total, (first, last) =>
+      f(...args, first, last),
+    );
+  } else {
+    f(...args, 0, total);
+  }
+}
+
+/** One dimension of a sub-pixel input gradient: per output phase q, its kernel taps and grid. */
+function phasePlan(k: number, s: number, pad: number, inSize: number, outSize: number) {
+  const phases = [];
+  for (let q = 0; q < s; q++) {
+    // dx[m s + q] = sum_t dy[m + c - t] w[r + t s], t < taps
+    const r = (q + pad) % s;
+    const c = Math.floor((q + pad) / s);
+    const taps = r < k ? Math.ceil((k - r) / s) : 0;
+    const count = q < inSize ? Math.ceil((inSize - q) / s) : 0;
+    phases.push({ q, r, c, taps, count });
+  }
+  const live = phases.filter((p) => p.taps > 0 && p.count > 0);
+  // dy padded so that every phase's windows fit: before, the first window starts at c - taps + 1
+  const before = Math.max(0, ...live.map((p) => p.taps - 1 - p.c));
+  const after = Math.max(0, ...live.map((p) => p.count - 1 + p.c - (outSize - 1)));
+  return { phases, before, after, empty: phases.some((p) => p.count > 0 && p.taps === 0) };
+}
+
+/**
+ * `Conv2DBackpropInput` on the FMA kernel: each of the `sh * sw` output phases of dx is a stride-1
+ * correlation of dy (padded once) with the taps of the flipped kernel that reach it, computed
+ * without zero taps and written straight into its place in dx by the kernel's output strides (no
+ * interleaving copy). `null` where not covered: input channels not a multiple of 4, non-float32.
+ */
+export function fmaInputGrad(
+  be: WasmHeapBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo | null {
+  const { inChannels: ci, outChannels: co, batchSize: n, inHeight: ih, inWidth: iw } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { outHeight: oh, outWidth: ow, padInfo } = info;
+  if (ci % 4 !== 0 || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (padInfo.top < 0 || padInfo.left < 0) return null;
+  const rows = phasePlan(kh, sh, padInfo.top, ih, oh);
+  const cols = phasePlan(kw, sw, padInfo.left, iw, ow);
+  const lanes = ci === 4 ? 4 : 8;
+  const padded = Math.ceil(ci / lanes) * lanes;
+  const live = rows.phases.flatMap((pr) =>
+    pr.taps > 0 && pr.count > 0
+      ? cols.phases.filter((pc) => pc.taps > 0 && pc.count > 0).map((pc) => ({ pr, pc }))
+      : [],
+  );
+  const filters = repackedFilters(
+    be as unknown as tf.KernelBackend,
+    filter,
+    `fma-igrad-${lanes},${filter.shape.join('x')},${sh},${sw},${padInfo.top},${padInfo.left}`,
+    (w) =>
+      live.map(({ pr, pc }) => {
+        // G[jh, jw, o, c] = w[r_h + (Th - 1 - jh) sh, r_w + (Tw - 1 - jw) sw, c, o], as [k, ci]
+        const k = pr.taps * pc.taps * co;
+        const g = new Float32Array(k * ci);
+        for (let jh = 0; jh < pr.taps; jh++) {
+          const dh = pr.r + (pr.taps - 1 - jh) * sh;
+          for (let jw = 0; jw < pc.taps; jw++) {
+            const dw = pc.r + (pc.taps - 1 - jw) * sw;
+            for (let o = 0; o < co; o++) {
+              const row = ((jh * pc.taps + jw) * co + o) * ci;
+              for (let c = 0; c < ci; c++) g[row + c] = w[((dh * kw + dw) * ci + c) * co + o] as number;
+            }
+          }
+        }
+        const panels = packFilter(g, k, ci, lanes);
+        return { values: panels, shape: [panels.length] };
+      }),
+  );
+  const dx = be.makeOutput([n, ih, iw, ci], 'float32');
+  const hp = oh + rows.before + rows.after;
+  const wp = ow + cols.before + cols.after;
+  const pads = rows.before + rows.after + cols.before + cols.after > 0;
+  const biasBytes = padded * 4;
+  const scratchBytes = biasBytes + (pads ? n * hp * wp * co * 4 : 0);
+  const scratch = be.wasm._malloc(scratchBytes);
+  if (scratch === 0) {
+    throw new BackendUnavailableError(BACKEND, `out of wasm memory (${scratchBytes} bytes)`);
+  }
+  try {
+    new Float32Array(heapMemory(be).buffer, scratch, padded).fill(0);
+    // phases no tap reaches (a kernel smaller than its stride) stay zero
+    if (rows.empty || cols.empty) be.typedArrayFromHeap(dx).fill(0);
+    let input = heapOffset(be, dy);
+    if (pads) {
+      heap.exportsFor(be).pad(input, scratch + biasBytes, n, oh, ow, co, hp, wp, rows.before, cols.before);
+      input = scratch + biasBytes;
+    }
+    const out = heapOffset(be, dx);
+    live.forEach(({ pr, pc }, i) => {
+      const top = rows.before + pr.c - pr.taps + 1;
+      const left = cols.before + pc.c - pc.taps + 1;
+      const args: ConvArgs = [
+        input + (top * wp + left) * co * 4,
+        heapOffset(be, filters[i] as TensorInfo),
+        scratch,
+        out + (pr.q * iw + pc.q) * ci * 4,
+        n,
+        hp,
+        wp,
+        co,
+        pr.count,
+        pc.count,
+        ci,
+        pr.taps,
+        pc.taps,
+        1,
+        1,
+        ih * iw * ci * 4,
+        sh * iw * ci * 4,
+        sw * ci * 4,
+      ];
+      runConv(be, lanes, args, n * pr.count * pc.count, pr.taps * pc.taps * co * padded);
+    });
+  } finally {
+    be.wasm._free(scratch);
+  }
+  return dx;
 }
 
 function stock(name: string): tf.KernelConfig {

@@ -17,7 +17,9 @@
  *   one convolution per row phase with exactly the kernel rows it needs (column phases packed in
  *   its channels; fewer wasted multiply-adds, e.g. 25% instead of 44% for 3x3 stride 2), then
  *   stacks whole rows. `'subpixel'` picks rows once each conv has >= 8 output channels, else
- *   packed. `'dilated'` inserts `s - 1` zeros between `dy` pixels and runs a full convolution with
+ *   packed; with the FMA convolutions registered (kernels/wasm-conv-fma) and input channels a
+ *   multiple of 4 it runs each phase with exactly its taps on the FMA kernel, which writes the
+ *   phase straight into its place in dx (`fmaInputGrad`). `'dilated'` inserts `s - 1` zeros between `dy` pixels and runs a full convolution with
  *   the flipped kernel (about `s*s` times more multiply-adds). Measurements: `bench/NOTES.md`.
  *
  * Only NHWC and dilation 1 are supported (tfjs's own `Conv2D` gradient rejects dilations > 1, and
@@ -28,6 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { clearFilterCache, repackedFilters } from './filter-cache.js';
+import { fmaInputGrad, wasmFmaConvActive } from './wasm-conv-fma.js';
 import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -334,6 +337,11 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     'channelsLast',
   );
   const be = backend as Backend;
+  if (state.method === 'subpixel' && wasmFmaConvActive()) {
+    // With the FMA convolutions: the phases computed without zero taps, written in place.
+    const dx = fmaInputGrad(be as unknown as WasmHeapBackend, dy, filter, info);
+    if (dx !== null) return dx;
+  }
   switch (state.method) {
     case 'dilated':
       return inputGradDilated(be, dy, filter, info);
