@@ -49,22 +49,17 @@ export default function wat() {
       (br $rowLoop))))
 
 ${convFunc('conv', 4, 2)}
-${convFunc('conv4', 8, 1)})
+${convFunc('conv4', 8, 1)}
+${conv1Func()})
 `;
 }
 
 /**
- * The convolution `name`: tiles of MR output pixels x NV * 4 output channels (NV = 2: 8 channels,
- * the packed filter's panel width; NV = 1: 4 channels).
+ * Statements that set row pointer $pa<r> (input window origin) and output pointer $po<r> for
+ * pixel (b, oy, ox) of the output grid, then step (b, oy, ox) to the next pixel (the last one
+ * again past the end, so a partial tile reads valid memory and stores nothing there).
  */
-function convFunc(name, MR, NV) {
-  const R = [...Array(MR).keys()];
-  const V = [...Array(NV).keys()];
-  const W = 4 * NV; // channels per panel
-  const shift = NV === 2 ? 5 : 4; // log2 of a panel row's bytes
-  const rowptr = (
-    r,
-  ) => `        ;; row pointer ${r} and output pointer ${r}: pixel (b, oy, ox), then the next pixel (the last
+const rowptr = (r) => `        ;; row pointer ${r} and output pointer ${r}: pixel (b, oy, ox), then the next pixel (the last
         ;; one again past the end)
         (local.set $pa${r}
           (i32.add (local.get $x)
@@ -91,6 +86,16 @@ function convFunc(name, MR, NV) {
               (local.set $oy (i32.const 0))
               (local.set $b (i32.add (local.get $b) (i32.const 1)))))))))
 `;
+
+/**
+ * The convolution `name`: tiles of MR output pixels x NV * 4 output channels (NV = 2: 8 channels,
+ * the packed filter's panel width; NV = 1: 4 channels).
+ */
+function convFunc(name, MR, NV) {
+  const R = [...Array(MR).keys()];
+  const V = [...Array(NV).keys()];
+  const W = 4 * NV; // channels per panel
+  const shift = NV === 2 ? 5 : 4; // log2 of a panel row's bytes
   const step = `${V.map((v) => `            (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`).join('\n')}
 ${R.map(
   (r) => `            (local.set $a (v128.load32_splat (local.get $q${r})))
@@ -192,5 +197,70 @@ ${R.map(store).join('')}        (local.set $p (i32.add (local.get $p) (i32.const
       (local.set $p0 (local.get $pEnd))
       (local.set $bImg0 (local.get $b)) (local.set $oy0 (local.get $oy)) (local.set $ox0 (local.get $ox))
       (br $blocks))))
+`;
+}
+
+/**
+ * "conv1": one output channel (cout = 1), cin a multiple of 4. The sub-pixel phases of a 1-channel
+ * input layer's input gradient are such convolutions. Vectorised over the reduction instead of
+ * the output channels: per tile of 4 pixels, one filter vector (4 input channels of one tap) is
+ * loaded and multiplied with each pixel's 4 inputs; the accumulators' lanes are summed at the end.
+ */
+function conv1Func() {
+  const R = [0, 1, 2, 3];
+  return `  ;; "conv1": out[p] = bias[0] + sum_{ky, kx, ci} x[pixel p's window (ky, kx), ci] w[ky, kx, ci]
+  ;;
+  ;; As "conv" with cout = 1 (the argument is ignored) and the filter unpacked, [kh, kw, cin];
+  ;; cin % 4 == 0. Output pointers as in "conv" (opix etc. in bytes).
+  (func (export "conv1")
+    (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
+    (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
+    (param $oh i32) (param $ow i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $oimg i32) (param $orow i32) (param $opix i32)
+    (param $first i32) (param $last i32)
+    (local $total i32) (local $p i32) (local $b i32) (local $oy i32) (local $ox i32)
+    ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32) (local $po${r} i32)`).join(' ')}
+    (local $pb i32) (local $pch i32) (local $run i32) (local $ky i32) (local $rowStride i32)
+    (local $off i32) (local $cnt i32) (local $bv f32)
+    (local $wv v128) ${R.map((r) => `(local $c${r} v128)`).join(' ')}
+    (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
+    (local.set $run (i32.mul (local.get $kw) (local.get $cin)))
+    (local.set $rowStride (i32.shl (i32.mul (local.get $wp) (local.get $cin)) (i32.const 2)))
+    (local.set $bv (f32.load (local.get $bias)))
+    (local.set $p (local.get $first))
+    (local.set $b (i32.div_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
+    (local.set $oy (i32.rem_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
+    (local.set $ox (i32.rem_u (local.get $oy) (local.get $ow)))
+    (local.set $oy (i32.div_u (local.get $oy) (local.get $ow)))
+    (block $tilesDone (loop $tiles
+      (br_if $tilesDone (i32.ge_u (local.get $p) (local.get $last)))
+${R.map(rowptr).join('')}${R.map((r) => `      (local.set $c${r} (v128.const i32x4 0 0 0 0))`).join('\n')}
+      (local.set $pb (local.get $w))
+      (local.set $ky (i32.const 0))
+      (loop $kyLoop
+        (local.set $off (i32.mul (local.get $ky) (local.get $rowStride)))
+${R.map((r) => `        (local.set $q${r} (i32.add (local.get $pa${r}) (local.get $off)))`).join('\n')}
+        (local.set $cnt (i32.shr_u (local.get $run) (i32.const 2)))
+        (block $done (loop $k
+          (br_if $done (i32.eqz (local.get $cnt)))
+          (local.set $wv (v128.load (local.get $pb)))
+${R.map((r) => `          (local.set $c${r} (f32x4.relaxed_madd (v128.load (local.get $q${r})) (local.get $wv) (local.get $c${r})))`).join('\n')}
+          (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+${R.map((r) => `          (local.set $q${r} (i32.add (local.get $q${r}) (i32.const 16)))`).join('\n')}
+          (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+          (br $k)))
+        (br_if $kyLoop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
+      ;; lane sums: (c + c.zwxy) then + its .yx.., lane 0
+${R.map((r) => `      (local.set $c${r} (f32x4.add (local.get $c${r}) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c${r}) (local.get $c${r}))))
+      (local.set $c${r} (f32x4.add (local.get $c${r}) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $c${r}) (local.get $c${r}))))`).join('\n')}
+${R.map((r) =>
+  r === 0
+    ? `      (f32.store (local.get $po0) (f32.add (local.get $bv) (f32x4.extract_lane 0 (local.get $c0))))`
+    : `      (if (i32.lt_u (i32.add (local.get $p) (i32.const ${r})) (local.get $total)) (then
+        (f32.store (local.get $po${r}) (f32.add (local.get $bv) (f32x4.extract_lane 0 (local.get $c${r}))))))`,
+).join('\n')}
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $tiles))))
 `;
 }

@@ -27,6 +27,7 @@ const SLOTS = ARGS + NARGS;
 /** Function ids in the control block. */
 export const CONV = 0;
 export const CONV4 = 1;
+export const CONV1 = 2;
 const QUIT = -1;
 
 // The helper: instantiates the module on the shared memory, then runs whatever the control
@@ -49,7 +50,7 @@ for (;;) {
   const f = c[${FUNC}];
   if (f === ${QUIT}) break;
   try {
-    (f === ${CONV4} ? ex.conv4 : ex.conv)(...c.subarray(${ARGS}, ${SLOTS}));
+    (f === ${CONV4} ? ex.conv4 : f === ${CONV1} ? ex.conv1 : ex.conv)(...c.subarray(${ARGS}, ${SLOTS}));
   } catch (e) {
     Atomics.store(c, ${FAILED}, 1);
   }

@@ -82,7 +82,8 @@ const CASES: Case[] = [
 /**
  * Input gradients the direct sub-pixel path covers (input channels a multiple of 4): the book's
  * layers, strides 1-3 (also unequal), kernels 1-5 and smaller than the stride (phases no tap
- * reaches), odd sizes, numeric and explicit padding (also wider than the kernel), a last panel of 4.
+ * reaches), odd sizes, numeric and explicit padding (also wider than the kernel), a last panel of 4;
+ * and one input channel.
  */
 const IGRAD_CASES: Case[] = [
   { x: [3, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
@@ -106,6 +107,22 @@ const IGRAD_CASES: Case[] = [
   { x: [3, 12, 12, 4], w: [1, 1, 4, 4], strides: 1, pad: 'valid' },
   { x: [2, 9, 9, 12], w: [4, 4, 12, 6], strides: 3, pad: 'same' },
   { x: [1, 5, 5, 4], w: [5, 5, 4, 3], strides: 2, pad: 'same' },
+  // one input channel (the one-channel kernel conv1): the book's input layer, odd sizes, kernel
+  // < stride, stride 1 with explicit padding, a partial last tile
+  { x: [2, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
+  { x: [1, 9, 7, 1], w: [3, 3, 1, 4], strides: 2, pad: 'valid' },
+  { x: [2, 10, 11, 1], w: [2, 1, 1, 8], strides: 3, pad: 'same' },
+  {
+    x: [1, 5, 7, 1],
+    w: [3, 2, 1, 12],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
 ];
 
 describe('relaxed-SIMD FMA convolution (wasm)', () => {
@@ -132,7 +149,7 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
       WebAssembly.Module.exports(module)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['conv', 'conv4', 'pad']);
+    ).toEqual(['conv', 'conv1', 'conv4', 'pad']);
   });
 
   it.each(CASES)('Conv2D and FusedConv2D equal the cpu backend: %j', async (c) => {
@@ -222,7 +239,7 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     },
   );
 
-  it('leaves input gradients with input channels not a multiple of 4 to the other methods', () => {
+  it('leaves input gradients it does not cover (3 input channels) to the other methods', () => {
     const w = tf.tensor4d(values(3 * 3 * 3 * 8, 1), [3, 3, 3, 8]);
     const dy = tf.tensor4d(values(2 * 4 * 4 * 8, 2), [2, 4, 4, 8]);
     const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 3], [3, 3, 3, 8], 2, 1, 'same');

@@ -26,6 +26,7 @@ import { BackendUnavailableError } from '../errors.js';
 import { isNode, nodeModule } from '../node-module.js';
 import {
   CONV,
+  CONV1,
   CONV4,
   convHelpers,
   splitConv,
@@ -67,7 +68,13 @@ interface ConvExports {
   conv: ConvFunc;
   /** The same for 4 output channels: tiles of 8 pixels x 4 channels, panels of 4. */
   conv4: ConvFunc;
+  /** One output channel, cin % 4 == 0, filter unpacked `[kh, kw, cin]`: tiles of 4 pixels. */
+  conv1: ConvFunc;
 }
+
+/** Which kernel: 8-channel panels, 4-channel panels, or one output channel. */
+type ConvKind = 'conv' | 'conv4' | 'conv1';
+const KIND_ID = { conv: CONV, conv4: CONV4, conv1: CONV1 } as const;
 
 /** Tiles of 4 output pixels x 8 channels, filter in panels of 8 (see wat/conv.mjs). */
 type ConvFunc = (
@@ -238,7 +245,7 @@ function fmaConv(
       info.outWidth * cout * 4,
       cout * 4,
     ] as const;
-    runConv(be, lanes, args, n * info.outHeight * info.outWidth, k * padded);
+    runConv(be, lanes === 4 ? 'conv4' : 'conv', args, n * info.outHeight * info.outWidth, k * padded);
   } finally {
     be.wasm._free(scratch);
   }
@@ -249,24 +256,21 @@ function fmaConv(
 type ConvArgs = Parameters<ConvFunc> extends [...infer A, number, number] ? A : never;
 
 /**
- * Runs `conv` (lanes 8) or `conv4` (lanes 4) over `total` output pixels, each `macs`
- * multiply-adds wide, on the helper threads too when there are some and the work is large enough.
+ * Runs kernel `kind` over `total` output pixels, each `macs` multiply-adds wide, on the helper
+ * threads too when there are some and the work is large enough.
  */
 function runConv(
   be: WasmHeapBackend,
-  lanes: number,
+  kind: ConvKind,
   args: Readonly<ConvArgs>,
   total: number,
   macs: number,
 ): void {
-  const ex = heap.exportsFor(be);
-  const f = lanes === 4 ? ex.conv4 : ex.conv;
+  const f = heap.exportsFor(be)[kind];
   const memory = heapMemory(be);
   // Helper threads pay off from about a million multiply-adds (a wake-up costs 20-50 us).
   if (convHelpers(memory) > 0 && total * macs > 1 << 20) {
-    splitConv(memory, lanes === 4 ? CONV4 : CONV, args, total, (first, last) =>
-      f(...args, first, last),
-    );
+    splitConv(memory, KIND_ID[kind], args, total, (first, last) => f(...args, first, last));
   } else {
     f(...args, 0, total);
   }
@@ -294,7 +298,9 @@ function phasePlan(k: number, s: number, pad: number, inSize: number, outSize: n
  * `Conv2DBackpropInput` on the FMA kernel: each of the `sh * sw` output phases of dx is a stride-1
  * correlation of dy (padded once) with the taps of the flipped kernel that reach it, computed
  * without zero taps and written straight into its place in dx by the kernel's output strides (no
- * interleaving copy). `null` where not covered: input channels not a multiple of 4, non-float32.
+ * interleaving copy). Input channels a multiple of 4 use the panel kernels; one input channel
+ * (an image's input layer) with output channels a multiple of 4, the one-channel kernel `conv1`.
+ * `null` where not covered (other channel counts, non-float32).
  */
 export function fmaInputGrad(
   be: WasmHeapBackend,
@@ -305,11 +311,14 @@ export function fmaInputGrad(
   const { inChannels: ci, outChannels: co, batchSize: n, inHeight: ih, inWidth: iw } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { outHeight: oh, outWidth: ow, padInfo } = info;
-  if (ci % 4 !== 0 || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  // the phases' convolutions have ci output channels and co input channels
+  const kind: ConvKind | null =
+    ci % 4 === 0 ? (ci === 4 ? 'conv4' : 'conv') : ci === 1 && co % 4 === 0 ? 'conv1' : null;
+  if (kind === null || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   if (padInfo.top < 0 || padInfo.left < 0) return null;
   const rows = phasePlan(kh, sh, padInfo.top, ih, oh);
   const cols = phasePlan(kw, sw, padInfo.left, iw, ow);
-  const lanes = ci === 4 ? 4 : 8;
+  const lanes = kind === 'conv' ? 8 : 4;
   const padded = Math.ceil(ci / lanes) * lanes;
   const live = rows.phases.flatMap((pr) =>
     pr.taps > 0 && pr.count > 0
@@ -319,7 +328,7 @@ export function fmaInputGrad(
   const filters = repackedFilters(
     be as unknown as tf.KernelBackend,
     filter,
-    `fma-igrad-${lanes},${filter.shape.join('x')},${sh},${sw},${padInfo.top},${padInfo.left}`,
+    `fma-igrad-${kind},${filter.shape.join('x')},${sh},${sw},${padInfo.top},${padInfo.left}`,
     (w) =>
       live.map(({ pr, pc }) => {
         // G[jh, jw, o, c] = w[r_h + (Th - 1 - jh) sh, r_w + (Tw - 1 - jw) sw, c, o], as [k, ci]
@@ -335,7 +344,7 @@ export function fmaInputGrad(
             }
           }
         }
-        const panels = packFilter(g, k, ci, lanes);
+        const panels = kind === 'conv1' ? g : packFilter(g, k, ci, lanes);
         return { values: panels, shape: [panels.length] };
       }),
   );
@@ -382,7 +391,7 @@ export function fmaInputGrad(
         sh * iw * ci * 4,
         sw * ci * 4,
       ];
-      runConv(be, lanes, args, n * pr.count * pc.count, pr.taps * pc.taps * co * padded);
+      runConv(be, kind, args, n * pr.count * pc.count, pr.taps * pc.taps * co * padded);
     });
   } finally {
     be.wasm._free(scratch);
