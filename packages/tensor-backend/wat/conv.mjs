@@ -59,7 +59,9 @@ ${conv1Func()})
  * pixel (b, oy, ox) of the output grid, then step (b, oy, ox) to the next pixel (the last one
  * again past the end, so a partial tile reads valid memory and stores nothing there).
  */
-const rowptr = (r) => `        ;; row pointer ${r} and output pointer ${r}: pixel (b, oy, ox), then the next pixel (the last
+const rowptr = (
+  r,
+) => `        ;; row pointer ${r} and output pointer ${r}: pixel (b, oy, ox), then the next pixel (the last
         ;; one again past the end)
         (local.set $pa${r}
           (i32.add (local.get $x)
@@ -252,8 +254,12 @@ ${R.map((r) => `          (local.set $q${r} (i32.add (local.get $q${r}) (i32.con
           (br $k)))
         (br_if $kyLoop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
       ;; lane sums: (c + c.zwxy) then + its .yx.., lane 0
-${R.map((r) => `      (local.set $c${r} (f32x4.add (local.get $c${r}) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c${r}) (local.get $c${r}))))
-      (local.set $c${r} (f32x4.add (local.get $c${r}) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $c${r}) (local.get $c${r}))))`).join('\n')}
+${R.map(
+  (
+    r,
+  ) => `      (local.set $c${r} (f32x4.add (local.get $c${r}) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c${r}) (local.get $c${r}))))
+      (local.set $c${r} (f32x4.add (local.get $c${r}) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $c${r}) (local.get $c${r}))))`,
+).join('\n')}
 ${R.map((r) =>
   r === 0
     ? `      (f32.store (local.get $po0) (f32.add (local.get $bv) (f32x4.extract_lane 0 (local.get $c0))))`

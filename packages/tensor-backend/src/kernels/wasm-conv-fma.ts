@@ -245,7 +245,13 @@ function fmaConv(
       info.outWidth * cout * 4,
       cout * 4,
     ] as const;
-    runConv(be, lanes === 4 ? 'conv4' : 'conv', args, n * info.outHeight * info.outWidth, k * padded);
+    runConv(
+      be,
+      lanes === 4 ? 'conv4' : 'conv',
+      args,
+      n * info.outHeight * info.outWidth,
+      k * padded,
+    );
   } finally {
     be.wasm._free(scratch);
   }
@@ -340,7 +346,8 @@ export function fmaInputGrad(
             const dw = pc.r + (pc.taps - 1 - jw) * sw;
             for (let o = 0; o < co; o++) {
               const row = ((jh * pc.taps + jw) * co + o) * ci;
-              for (let c = 0; c < ci; c++) g[row + c] = w[((dh * kw + dw) * ci + c) * co + o] as number;
+              for (let c = 0; c < ci; c++)
+                g[row + c] = w[((dh * kw + dw) * ci + c) * co + o] as number;
             }
           }
         }
@@ -364,7 +371,9 @@ export function fmaInputGrad(
     if (rows.empty || cols.empty) be.typedArrayFromHeap(dx).fill(0);
     let input = heapOffset(be, dy);
     if (pads) {
-      heap.exportsFor(be).pad(input, scratch + biasBytes, n, oh, ow, co, hp, wp, rows.before, cols.before);
+      heap
+        .exportsFor(be)
+        .pad(input, scratch + biasBytes, n, oh, ow, co, hp, wp, rows.before, cols.before);
       input = scratch + biasBytes;
     }
     const out = heapOffset(be, dx);

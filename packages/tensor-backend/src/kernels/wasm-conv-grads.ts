@@ -30,8 +30,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { clearFilterCache, repackedFilters } from './filter-cache.js';
-import { fmaInputGrad, wasmFmaConvActive } from './wasm-conv-fma.js';
 import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
+import { fmaInputGrad, wasmFmaConvActive } from './wasm-conv-fma.js';
 
 type TensorInfo = tf.TensorInfo;
 type Backend = tf.KernelBackend;
