@@ -120,7 +120,7 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
 `;
   return `  ;; "${name}": out[p, co] = bias[co] + sum_{ky, kx, ci} x[pixel p's window (ky, kx), ci] w[ky, kx, ci, co]
   ;;
-  ;; x: the (already padded) input [n, hp, wp, cin]; stride sh, sw. Output pixel (b, oy, ox) of the
+  ;; x: the (already padded) input [n, hp, wp, cin]; stride sh, sw; dilation dh, dw. Output pixel (b, oy, ox) of the
   ;; [n, oh, ow] grid goes to out + b oimg + oy orow + ox opix (bytes; a dense [n, oh, ow, cout]
   ;; has opix = 4 cout, orow = ow opix, oimg = oh orow; other strides write one phase of a
   ;; sub-pixel input gradient straight into its place). Only the output pixels [first, last) of the
@@ -130,13 +130,13 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
   ;; Blocks of ${BLOCK} output pixels (their input windows stay in L1); per block, per panel of ${W}
   ;; channels, ${MR} output pixels at a time (any ${MR} consecutive pixels of the flattened [n, oh, ow],
   ;; each with its own row pointer): ${MR * NV} accumulators, ${MR * NV} FMAs per multiply-add step. In NHWC
-  ;; one kernel row's kw * cin inputs are contiguous, so the reduction runs over kh runs of
-  ;; kw * cin floats, in the order of the packed filter.
+  ;; one kernel row's kw * cin inputs are contiguous (without dilation), so the reduction runs over
+  ;; kh runs of kw * cin floats (kh * kw runs of cin with dilation), in the packed filter's order.
   (func (export "${name}")
     (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
     (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
     (param $oh i32) (param $ow i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
     (param $oimg i32) (param $orow i32) (param $opix i32)
     (param $first i32) (param $last i32)
     (local $total i32) (local $p i32) (local $p0 i32) (local $pEnd i32)
@@ -144,15 +144,22 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32) (local $po${r} i32)`).join(' ')}
     (local $w0 i32) (local $pb i32) (local $panel i32) (local $panels i32) (local $run i32)
     (local $ky i32) (local $rowStride i32) (local $off i32) (local $cnt i32)
+    (local $runs i32) (local $kx i32) (local $runStep i32)
     (local $pch i32) (local $wide i32) (local $panelBytes i32) (local $pbias i32)
     (local $a v128) ${V.map((v) => `(local $b${v} v128)`).join(' ')}
     ${R.map((r) => V.map((v) => `(local $c${r}_${v} v128)`).join(' ')).join(' ')}
     (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
     (local.set $panels (i32.shr_u (i32.add (local.get $cout) (i32.const ${W - 1})) (i32.const ${NV === 2 ? 3 : 2})))
     ;; floats per kernel row, bytes per input row, per output pixel, per filter panel
-    (local.set $run (i32.mul (local.get $kw) (local.get $cin)))
-    (local.set $rowStride (i32.shl (i32.mul (local.get $wp) (local.get $cin)) (i32.const 2)))
-    (local.set $panelBytes (i32.shl (i32.mul (local.get $kh) (local.get $run)) (i32.const ${shift})))
+    ;; the reduction of a tile runs over kh kernel rows of \`runs\` runs of \`run\` contiguous floats:
+    ;; one run of kw * cin floats per row without dilation, kw runs of cin floats with it
+    (local.set $rowStride (i32.shl (i32.mul (i32.mul (local.get $dh) (local.get $wp)) (local.get $cin)) (i32.const 2)))
+    (local.set $runStep (i32.shl (i32.mul (local.get $dw) (local.get $cin)) (i32.const 2)))
+    (if (i32.eq (local.get $dw) (i32.const 1))
+      (then (local.set $runs (i32.const 1)) (local.set $run (i32.mul (local.get $kw) (local.get $cin))))
+      (else (local.set $runs (local.get $kw)) (local.set $run (local.get $cin))))
+    (local.set $panelBytes
+      (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cin)) (i32.const ${shift})))
     ;; this call's pixels: [first, last) (a way to split the work; last must be a multiple of ${MR} or total)
     (local.set $p0 (local.get $first))
     (local.set $bImg0 (i32.div_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
@@ -183,13 +190,17 @@ ${R.slice(1)
         (local.set $pb (local.get $w0))
         (local.set $ky (i32.const 0))
         (loop $kyLoop
-          ;; the windows' kernel row ky: a run of kw * cin floats each
+          ;; the windows' kernel row ky: runs of \`run\` floats each
           (local.set $off (i32.mul (local.get $ky) (local.get $rowStride)))
+          (local.set $kx (i32.const 0))
+          (loop $kxLoop
 ${R.map((r) => `          (local.set $q${r} (i32.add (local.get $pa${r}) (local.get $off)))`).join('\n')}
           (local.set $cnt (local.get $run))
           (block $done (loop $k
             (br_if $done (i32.eqz (local.get $cnt)))
 ${step}            (br $k)))
+          (local.set $off (i32.add (local.get $off) (local.get $runStep)))
+          (br_if $kxLoop (i32.lt_u (local.tee $kx (i32.add (local.get $kx) (i32.const 1))) (local.get $runs))))
           (br_if $kyLoop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
         ;; store the rows that exist
 ${R.map(store).join('')}        (local.set $p (i32.add (local.get $p) (i32.const ${MR})))
@@ -218,17 +229,23 @@ function conv1Func() {
     (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
     (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
     (param $oh i32) (param $ow i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
     (param $oimg i32) (param $orow i32) (param $opix i32)
     (param $first i32) (param $last i32)
     (local $total i32) (local $p i32) (local $b i32) (local $oy i32) (local $ox i32)
     ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32) (local $po${r} i32)`).join(' ')}
     (local $pb i32) (local $pch i32) (local $run i32) (local $ky i32) (local $rowStride i32)
+    (local $runs i32) (local $kx i32) (local $runStep i32)
     (local $off i32) (local $cnt i32) (local $bv f32)
     (local $wv v128) ${R.map((r) => `(local $c${r} v128)`).join(' ')}
     (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
-    (local.set $run (i32.mul (local.get $kw) (local.get $cin)))
-    (local.set $rowStride (i32.shl (i32.mul (local.get $wp) (local.get $cin)) (i32.const 2)))
+    ;; the reduction of a tile runs over kh kernel rows of \`runs\` runs of \`run\` contiguous floats:
+    ;; one run of kw * cin floats per row without dilation, kw runs of cin floats with it
+    (local.set $rowStride (i32.shl (i32.mul (i32.mul (local.get $dh) (local.get $wp)) (local.get $cin)) (i32.const 2)))
+    (local.set $runStep (i32.shl (i32.mul (local.get $dw) (local.get $cin)) (i32.const 2)))
+    (if (i32.eq (local.get $dw) (i32.const 1))
+      (then (local.set $runs (i32.const 1)) (local.set $run (i32.mul (local.get $kw) (local.get $cin))))
+      (else (local.set $runs (local.get $kw)) (local.set $run (local.get $cin))))
     (local.set $bv (f32.load (local.get $bias)))
     (local.set $p (local.get $first))
     (local.set $b (i32.div_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
@@ -242,6 +259,8 @@ ${R.map(rowptr).join('')}${R.map((r) => `      (local.set $c${r} (v128.const i32
       (local.set $ky (i32.const 0))
       (loop $kyLoop
         (local.set $off (i32.mul (local.get $ky) (local.get $rowStride)))
+        (local.set $kx (i32.const 0))
+        (loop $kxLoop
 ${R.map((r) => `        (local.set $q${r} (i32.add (local.get $pa${r}) (local.get $off)))`).join('\n')}
         (local.set $cnt (i32.shr_u (local.get $run) (i32.const 2)))
         (block $done (loop $k
@@ -252,6 +271,8 @@ ${R.map((r) => `          (local.set $c${r} (f32x4.relaxed_madd (v128.load (loca
 ${R.map((r) => `          (local.set $q${r} (i32.add (local.get $q${r}) (i32.const 16)))`).join('\n')}
           (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
           (br $k)))
+        (local.set $off (i32.add (local.get $off) (local.get $runStep)))
+        (br_if $kxLoop (i32.lt_u (local.tee $kx (i32.add (local.get $kx) (i32.const 1))) (local.get $runs))))
         (br_if $kyLoop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
       ;; lane sums: (c + c.zwxy) then + its .yx.., lane 0
 ${R.map(

@@ -21,7 +21,7 @@ const DONE = 1;
 const FAILED = 2;
 const FUNC = 3;
 const ARGS = 4;
-const NARGS = 20;
+const NARGS = 22;
 const SLOTS = ARGS + NARGS;
 
 /** Function ids in the control block. */

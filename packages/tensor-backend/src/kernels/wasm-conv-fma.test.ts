@@ -24,6 +24,7 @@ interface Case {
   w: Shape4;
   strides: number | [number, number];
   pad: Pad;
+  dil?: number | [number, number];
 }
 
 /** conv2d and conv2d + bias (FusedConv2D) on the active backend; `abs`: from |x|, |w|, |b|. */
@@ -34,21 +35,22 @@ function forward(c: Case, abs: boolean): { conv: Float32Array; fused: Float32Arr
     const w = tf.tensor4d(prep(values(size(c.w), 17)), c.w);
     const b = tf.tensor1d(prep(values(c.w[3], 29)));
     return {
-      conv: tf.conv2d(x, w, c.strides, c.pad).dataSync() as Float32Array,
+      conv: tf.conv2d(x, w, c.strides, c.pad, 'NHWC', c.dil ?? 1).dataSync() as Float32Array,
       fused: tf.fused
-        .conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias: b })
+        .conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias: b, dilations: c.dil ?? 1 })
         .dataSync() as Float32Array,
     };
   });
 }
 
-const label = (c: Case) => `x=${c.x} w=${c.w} s=${c.strides} pad=${JSON.stringify(c.pad)}`;
+const label = (c: Case) =>
+  `x=${c.x} w=${c.w} s=${c.strides} pad=${JSON.stringify(c.pad)} dil=${c.dil ?? 1}`;
 
 /**
  * Shapes the kernel covers: strides 1-3 (also unequal), same/valid/numeric/explicit padding,
  * kernels 1-5 (also non-square), input channels 1-70 (runs of kw * cin floats of any length),
  * output channels 4-72 (a last panel of 4 or 8), and output pixel counts that are and are not
- * multiples of the 4-pixel tile and the 64-pixel block (1, 3, 63, 65, 200 ...).
+ * multiples of the 4-pixel tile and the 64-pixel block (1, 3, 63, 65, 200 ...), dilations 2-3.
  */
 const CASES: Case[] = [
   { x: [128, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
@@ -77,6 +79,10 @@ const CASES: Case[] = [
   { x: [5, 6, 6, 16], w: [1, 1, 16, 72], strides: 1, pad: 'same' },
   { x: [1, 2, 2, 64], w: [2, 2, 64, 128], strides: 1, pad: 'valid' },
   { x: [1, 15, 13, 9], w: [3, 3, 9, 8], strides: 1, pad: 'same' }, // 195 pixels: partial block
+  // dilation: runs of cin floats per tap; the filter gradient's shape (batch as channels)
+  { x: [2, 9, 9, 5], w: [3, 3, 5, 8], strides: 1, pad: 'same', dil: 2 },
+  { x: [1, 11, 13, 3], w: [2, 3, 3, 12], strides: 1, pad: 'valid', dil: [3, 2] },
+  { x: [4, 8, 8, 64], w: [4, 4, 64, 8], strides: 1, pad: 'valid', dil: 2 },
 ];
 
 /**
@@ -167,7 +173,6 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     const b8 = tf.tensor1d(values(8, 9));
     const runs = () => [
       tf.conv2d(x, w6, 1, 'same'),
-      tf.conv2d(x, w8, 1, 'same', 'NHWC', 2), // dilation 2
       tf.fused.conv2d({ x, filter: w8, strides: 1, pad: 'same', bias: b8, activation: 'relu' }),
       tf.fused.conv2d({ x, filter: w8, strides: 1, pad: 'same', activation: 'relu6' }),
     ];

@@ -15,7 +15,7 @@
  * lacks it ({@link relaxedSimdAvailable}), nothing is registered. Results differ from XNNPACK's
  * by float rounding (one rounding per multiply-add instead of two), not by more.
  *
- * Covered: float32 NHWC, dilation 1, any stride and padding, output channels a multiple of 4,
+ * Covered: float32 NHWC, any stride, dilation and padding, output channels a multiple of 4,
  * `FusedConv2D` with a bias and no activation (what `conv2dBias` runs). Anything else goes to the
  * stock kernel.
  *
@@ -93,6 +93,8 @@ type ConvFunc = (
   kw: number,
   sh: number,
   sw: number,
+  dh: number,
+  dw: number,
   oimg: number,
   orow: number,
   opix: number,
@@ -159,15 +161,14 @@ function plan(
   if (x.shape.length !== 4 || filter.shape.length !== 4) return null;
   const format = (attrs['dataFormat'] as string | undefined) ?? 'NHWC';
   if (format !== 'NHWC') return null;
-  const dil = (attrs['dilations'] as number | [number, number] | undefined) ?? 1;
-  if (Array.isArray(dil) ? dil.some((d) => d !== 1) : dil !== 1) return null;
+  const dilations = (attrs['dilations'] as number | [number, number] | undefined) ?? 1;
   const cout = filter.shape[3] as number;
   if (cout % 4 !== 0 || x.shape[3] !== filter.shape[2]) return null;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
     attrs['strides'] as number | [number, number],
-    1,
+    dilations,
     attrs['pad'] as 'same' | 'valid' | number | tf.backend_util.ExplicitPadding,
     attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
     false,
@@ -240,6 +241,8 @@ function fmaConv(
       kw,
       info.strideHeight,
       info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
       // dense output [n, oh, ow, cout]: bytes per image, row, pixel
       info.outHeight * info.outWidth * cout * 4,
       info.outWidth * cout * 4,
@@ -394,6 +397,8 @@ export function fmaInputGrad(
         ci,
         pr.taps,
         pc.taps,
+        1,
+        1,
         1,
         1,
         ih * iw * ci * 4,
