@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   Rng,
   type SeedOrRng,
+  sgldUpdate,
   toRng,
 } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
@@ -111,11 +112,8 @@ export function sgld(energy: EnergyFn, options: SgldOptions = {}): Sampler<Sampl
         let y = state.x;
         if (sigma > 0) y = tf.add(y, rng.normal(y.shape, 0, sigma));
         if (clamp !== null) y = tf.clipByValue(y, clamp[0], clamp[1]);
-        let g = grad(y);
-        if (gradClip !== null) g = tf.clipByValue(g, -gradClip, gradClip);
-        y = tf.sub(y, tf.mul(g, eps));
-        if (clamp !== null) y = tf.clipByValue(y, clamp[0], clamp[1]);
-        return y;
+        // steps 4-6 in one op (one wasm kernel where registered; the same bits as the four ops)
+        return sgldUpdate(y, grad(y), { stepSize: eps, gradClip, clamp });
       });
       return [
         { x, step: t + 1, rng: rng.getState() },

@@ -21,6 +21,11 @@ export const MODULES = [
     features: {},
   },
   {
+    source: 'wat/sgld.mjs',
+    target: 'src/kernels/wasm-sgld.generated.ts',
+    features: {},
+  },
+  {
     source: 'wat/random.wat',
     target: 'src/kernels/wasm-random.generated.ts',
     features: {},

@@ -23,6 +23,7 @@ import {
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmRandomKernels } from './kernels/wasm-random.js';
+import { registerWasmSgldKernel } from './kernels/wasm-sgld.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
 import { isNode, nodeEnv } from './node-module.js';
 import {
@@ -116,7 +117,7 @@ export { isNode };
 
 // wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
 // BatchMatMul, copies on Identity and same-dtype Cast, and runs swish as 6 scalar passes; normal
-// draws are made in wasm (same bits as the JS generator): see kernels/.
+// draws and the SGLD update run in wasm (same bits as the JS generator / stock kernels): see kernels/.
 const kernelFills = new Map<string, () => string[]>([
   [
     'wasm',
@@ -126,6 +127,7 @@ const kernelFills = new Map<string, () => string[]>([
       ...registerWasmMatMulKernel(),
       ...registerWasmActivationKernels(),
       ...registerWasmRandomKernels(),
+      ...registerWasmSgldKernel(),
     ],
   ],
 ]);

@@ -49,6 +49,12 @@ export {
   unregisterWasmRandomKernels,
 } from './kernels/wasm-random.js';
 export {
+  registerWasmSgldKernel,
+  SGLD_UPDATE_KERNEL,
+  type SgldUpdateAttrs,
+  unregisterWasmSgldKernel,
+} from './kernels/wasm-sgld.js';
+export {
   registerWasmZeroCopyKernels,
   unregisterWasmZeroCopyKernels,
 } from './kernels/wasm-zero-copy.js';
@@ -66,6 +72,7 @@ export {
 } from './ops.js';
 export { normalArray, uniformArray } from './random-arrays.js';
 export { createRng, Rng, type RngState, type SeedOrRng, toRng } from './rng.js';
+export { type SgldUpdateOptions, sgldUpdate } from './sgld-update.js';
 export {
   assertFinite,
   assertInRange,
