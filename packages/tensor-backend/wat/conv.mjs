@@ -50,7 +50,8 @@ export default function wat() {
 
 ${convFunc('conv', 4, 2)}
 ${convFunc('conv4', 8, 1)}
-${conv1Func()})
+${conv1Func()}
+${fgradFunc()})
 `;
 }
 
@@ -289,5 +290,99 @@ ${R.map((r) =>
 ).join('\n')}
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br $tiles))))
+`;
+}
+
+/**
+ * "fgrad": the filter gradient of a convolution, dw[ky, kx, ci, co] = sum over output pixels p of
+ * x[window origin of p + (ky dh, kx dw), ci] dy[p, co], straight from NHWC x (padded) and dy: no
+ * transposes and no packing (dy's rows are read as the 8-channel panels). Rows of the [kh kw cin,
+ * cout] result in tiles of 4 (row pointers into x), channels in panels of 8 (cout % 8 == 0). The
+ * reduction runs over a table of the pixels' window offsets (one flat loop, however small the
+ * image), in chunks of `chunk` pixels, each chunk adding into the result (the first one starts
+ * from zero), so a chunk's x and dy stay in cache for all tiles.
+ */
+function fgradFunc() {
+  const R = [0, 1, 2, 3];
+  const V = [0, 1];
+  return `  ;; "fgrad": dw [kh, kw, cin, cout] (out) = sum_p x[tab[p] + (ky dh wp + kx dw) cin + ci] dy[p, co]
+  ;;
+  ;; x: the padded input [n, hp, wp, cin]; dy: [total, cout] (total = n oh ow pixels), cout % 8 == 0;
+  ;; tab: the byte offset in x of each pixel's window origin; chunk: pixels per chunk of the
+  ;; reduction. Computes the row tiles [first, last) of the kh kw cin rows (tiles of 4 rows; a row is
+  ;; (ky, kx, ci)), for all channels.
+  (func (export "fgrad")
+    (param $x i32) (param $dy i32) (param $out i32) (param $tab i32) (param $total i32)
+    (param $wp i32) (param $cin i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
+    (param $chunk i32) (param $first i32) (param $last i32)
+    (local $rows i32) (local $tile i32) (local $row i32) (local $t i32) (local $c i32)
+    ${R.map((r) => `(local $pa${r} i32)`).join(' ')}
+    (local $p0 i32) (local $p1 i32) (local $pt i32) (local $ptEnd i32) (local $off i32)
+    (local $pdy i32) (local $po i32) (local $panel i32) (local $panels i32) (local $dyRow i32)
+    (local $a v128) ${V.map((v) => `(local $w${v} v128)`).join(' ')}
+    ${R.map((r) => V.map((v) => `(local $c${r}_${v} v128)`).join(' ')).join(' ')}
+    (local.set $rows (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cin)))
+    (local.set $panels (i32.shr_u (local.get $cout) (i32.const 3)))
+    (local.set $dyRow (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $p0 (i32.const 0))
+    (block $chunksDone (loop $chunks
+      (br_if $chunksDone (i32.ge_u (local.get $p0) (local.get $total)))
+      (local.set $p1 (i32.add (local.get $p0) (local.get $chunk)))
+      (if (i32.gt_u (local.get $p1) (local.get $total)) (then (local.set $p1 (local.get $total))))
+      (local.set $tile (local.get $first))
+      (block $tilesDone (loop $tiles
+        (br_if $tilesDone (i32.ge_u (local.get $tile) (local.get $last)))
+${R.map(
+  (r) => `        ;; row pointer ${r}: row min(4 tile + ${r}, rows - 1) = (ky, kx, ci) at x + ((ky dh) wp + kx dw) cin + ci
+        (local.set $row (i32.add (i32.shl (local.get $tile) (i32.const 2)) (i32.const ${r})))
+        (if (i32.ge_u (local.get $row) (local.get $rows)) (then (local.set $row (i32.sub (local.get $rows) (i32.const 1)))))
+        (local.set $c (i32.rem_u (local.get $row) (local.get $cin)))
+        (local.set $t (i32.div_u (local.get $row) (local.get $cin)))
+        (local.set $pa${r}
+          (i32.add (local.get $x)
+            (i32.shl
+              (i32.add
+                (i32.mul
+                  (i32.add
+                    (i32.mul (i32.mul (i32.div_u (local.get $t) (local.get $kw)) (local.get $dh)) (local.get $wp))
+                    (i32.mul (i32.rem_u (local.get $t) (local.get $kw)) (local.get $dw)))
+                  (local.get $cin))
+                (local.get $c))
+              (i32.const 2))))`,
+).join('\n')}
+        (local.set $panel (i32.const 0))
+        (loop $panelLoop
+          (local.set $po (i32.add (local.get $out)
+            (i32.add (i32.mul (i32.shl (local.get $tile) (i32.const 2)) (local.get $dyRow))
+              (i32.shl (local.get $panel) (i32.const 5)))))
+          (if (i32.eqz (local.get $p0))
+            (then
+${R.map((r) => V.map((v) => `              (local.set $c${r}_${v} (v128.const i32x4 0 0 0 0))`).join('\n')).join('\n')})
+            (else
+${R.map((r) => V.map((v) => `              (local.set $c${r}_${v} (v128.load offset=${16 * v} (i32.add (local.get $po) (i32.mul (i32.const ${r}) (local.get $dyRow)))))`).join('\n')).join('\n')}))
+          (local.set $pt (i32.add (local.get $tab) (i32.shl (local.get $p0) (i32.const 2))))
+          (local.set $ptEnd (i32.add (local.get $tab) (i32.shl (local.get $p1) (i32.const 2))))
+          (local.set $pdy (i32.add (local.get $dy)
+            (i32.add (i32.mul (local.get $p0) (local.get $dyRow)) (i32.shl (local.get $panel) (i32.const 5)))))
+          (loop $pix
+            (local.set $off (i32.load (local.get $pt)))
+${V.map((v) => `            (local.set $w${v} (v128.load offset=${16 * v} (local.get $pdy)))`).join('\n')}
+${R.map(
+  (r) => `            (local.set $a (v128.load32_splat (i32.add (local.get $pa${r}) (local.get $off))))
+${V.map((v) => `            (local.set $c${r}_${v} (f32x4.relaxed_madd (local.get $a) (local.get $w${v}) (local.get $c${r}_${v})))`).join('\n')}`,
+).join('\n')}
+            (local.set $pdy (i32.add (local.get $pdy) (local.get $dyRow)))
+            (br_if $pix (i32.lt_u (local.tee $pt (i32.add (local.get $pt) (i32.const 4))) (local.get $ptEnd))))
+          ;; store the rows that exist
+${R.map(
+  (r) => `          (if (i32.lt_u (i32.add (i32.shl (local.get $tile) (i32.const 2)) (i32.const ${r})) (local.get $rows)) (then
+${V.map((v) => `            (v128.store offset=${16 * v} (i32.add (local.get $po) (i32.mul (i32.const ${r}) (local.get $dyRow))) (local.get $c${r}_${v}))`).join('\n')}))`,
+).join('\n')}
+          (br_if $panelLoop (i32.lt_u (local.tee $panel (i32.add (local.get $panel) (i32.const 1))) (local.get $panels))))
+        (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+        (br $tiles)))
+      (local.set $p0 (local.get $p1))
+      (br $chunks))))
 `;
 }

@@ -28,6 +28,7 @@ const SLOTS = ARGS + NARGS;
 export const CONV = 0;
 export const CONV4 = 1;
 export const CONV1 = 2;
+export const FGRAD = 3;
 const QUIT = -1;
 
 // The helper: instantiates the module on the shared memory, then runs whatever the control
@@ -50,7 +51,8 @@ for (;;) {
   const f = c[${FUNC}];
   if (f === ${QUIT}) break;
   try {
-    (f === ${CONV4} ? ex.conv4 : f === ${CONV1} ? ex.conv1 : ex.conv)(...c.subarray(${ARGS}, ${SLOTS}));
+    // kernels by id: ${CONV} conv, ${CONV4} conv4, ${CONV1} conv1, ${FGRAD} fgrad (extra arguments are ignored)
+    [ex.conv, ex.conv4, ex.conv1, ex.fgrad][f](...c.subarray(${ARGS}, ${SLOTS}));
   } catch (e) {
     Atomics.store(c, ${FAILED}, 1);
   }
@@ -156,7 +158,7 @@ function wait(h: Helper): void {
 }
 
 /**
- * Runs kernel `func` over output pixels [0, total) split between this thread (`own(first,
+ * Runs kernel `func` over output pixels (fgrad: row tiles) [0, total) split between this thread (`own(first,
  * last)`) and the helpers on `memory`; `args` are the kernel's arguments before the range.
  */
 export function splitConv(

@@ -9,6 +9,7 @@ import { convHelpers } from './conv-threads.js';
 import { heapMemory, type WasmHeapBackend } from './shared.js';
 import {
   enableRelaxedSimd,
+  fmaFilterGrad,
   fmaInputGrad,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
@@ -131,6 +132,33 @@ const IGRAD_CASES: Case[] = [
   },
 ];
 
+/**
+ * Filter gradients the direct kernel covers (output channels a multiple of 8): the book's layers
+ * (one input channel for the first), odd sizes, strides 1-3 (also unequal), valid, same, numeric
+ * and explicit padding, input channels off the 4-row tile, rows (kh kw cin) off the tile.
+ */
+const FGRAD_CASES: Case[] = [
+  { x: [6, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
+  { x: [5, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
+  { x: [3, 8, 8, 32], w: [3, 3, 32, 64], strides: 2, pad: 'same' },
+  { x: [9, 4, 4, 64], w: [3, 3, 64, 64], strides: 2, pad: 'same' },
+  { x: [2, 7, 9, 3], w: [3, 3, 3, 8], strides: 2, pad: 'valid' },
+  { x: [1, 9, 7, 5], w: [5, 3, 5, 24], strides: [1, 3], pad: 'same' },
+  { x: [2, 10, 11, 2], w: [2, 1, 2, 8], strides: 3, pad: 'same' },
+  { x: [3, 8, 7, 6], w: [3, 3, 6, 16], strides: 2, pad: 1 },
+  {
+    x: [1, 6, 6, 2],
+    w: [3, 3, 2, 8],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [4, 4],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+];
+
 describe('relaxed-SIMD FMA convolution (wasm)', () => {
   beforeAll(async () => {
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
@@ -155,7 +183,7 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
       WebAssembly.Module.exports(module)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['conv', 'conv1', 'conv4', 'pad']);
+    ).toEqual(['conv', 'conv1', 'conv4', 'fgrad', 'pad']);
   });
 
   it.each(CASES)('Conv2D and FusedConv2D equal the cpu backend: %j', async (c) => {
@@ -243,6 +271,47 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
       expectClose(got, ref, abs, `dx ${label(c)}`);
     },
   );
+
+  it.each(FGRAD_CASES)(
+    'the filter gradient runs on the FMA kernel from NHWC x and dy, equal to cpu: %j',
+    async (c) => {
+      const dwOf = (abs: boolean) =>
+        tf.tidy(() => {
+          const prep = (v: Float32Array) => (abs ? v.map(Math.abs) : v);
+          const x = tf.tensor4d(prep(values(size(c.x), 5)), c.x);
+          const yShape = tf.conv2d(x, tf.zeros(c.w) as tf.Tensor4D, c.strides, c.pad).shape;
+          const dy = tf.tensor4d(prep(values(size(yShape), 6)), yShape as Shape4);
+          const f = (k: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(x, k as tf.Tensor4D, c.strides, c.pad), dy));
+          return tf.grad(f)(tf.zeros(c.w)).dataSync() as Float32Array;
+        });
+      const got = dwOf(false);
+      const direct = tf.tidy(() => {
+        const x = tf.tensor4d(values(size(c.x), 5), c.x);
+        const yShape = tf.conv2d(x, tf.zeros(c.w) as tf.Tensor4D, c.strides, c.pad).shape;
+        const dy = tf.tensor4d(values(size(yShape), 6), yShape as Shape4);
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.w, c.strides, 1, c.pad);
+        const be = tf.backend() as unknown as WasmHeapBackend & tf.KernelBackend;
+        const out = fmaFilterGrad(be, x, dy, info);
+        expect(out).not.toBeNull();
+        const v = be.readSync(out!.dataId) as Float32Array;
+        be.disposeData(out!.dataId);
+        return Array.from(v);
+      });
+      expect(Array.from(got)).toEqual(direct);
+      const ref = await onCpu(() => dwOf(false));
+      const abs = await onCpu(() => dwOf(true));
+      expectClose(got, ref, abs, `dw ${label(c)}`);
+    },
+  );
+
+  it('leaves filter gradients with output channels not a multiple of 8 to the transposing fill', () => {
+    const x = tf.tensor4d(values(2 * 8 * 8 * 4, 1), [2, 8, 8, 4]);
+    const dy = tf.tensor4d(values(2 * 4 * 4 * 12, 2), [2, 4, 4, 12]);
+    const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 4], [3, 3, 4, 12], 2, 1, 'same');
+    expect(fmaFilterGrad(tf.backend() as unknown as WasmHeapBackend, x, dy, info)).toBeNull();
+    tf.dispose([x, dy]);
+  });
 
   it('leaves input gradients it does not cover (3 input channels) to the other methods', () => {
     const w = tf.tensor4d(values(3 * 3 * 3 * 8, 1), [3, 3, 3, 8]);
@@ -349,6 +418,32 @@ describe('FMA convolution on helper threads (Node, threaded wasm build)', () => 
     const tensors = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) forward(CASES[0]!, false);
     expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('splits the input and filter gradients too: same bits as one thread', async () => {
+    const gradCases: Case[] = [
+      { x: [16, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
+      { x: [8, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
+    ];
+    const grads = (c: Case) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(values(size(c.x), 3), c.x);
+        const w = tf.tensor4d(values(size(c.w), 4), c.w);
+        const f = (a: tf.Tensor, k: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad)));
+        return tf
+          .grads(f)([x, w])
+          .map((g) => Array.from(g.dataSync()));
+      });
+    await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+    const one = gradCases.map(grads);
+    await initBackend({ backend: 'wasm', threads: 2, relaxedSimd: true });
+    expect(helpers()).toBe(1);
+    const two = gradCases.map(grads);
+    gradCases.forEach((c, i) => {
+      expect(two[i]![0], `dx ${label(c)}`).toEqual(one[i]![0]);
+      expect(two[i]![1], `dw ${label(c)}`).toEqual(one[i]![1]);
+    });
   });
 
   it('stops its helpers (and gives XNNPACK the threads back) without the FMA kernels', async () => {

@@ -29,6 +29,7 @@ import {
   CONV1,
   CONV4,
   convHelpers,
+  FGRAD,
   splitConv,
   startConvHelpers,
   stopConvHelpers,
@@ -70,6 +71,24 @@ interface ConvExports {
   conv4: ConvFunc;
   /** One output channel, cin % 4 == 0, filter unpacked `[kh, kw, cin]`: tiles of 4 pixels. */
   conv1: ConvFunc;
+  /** The filter gradient from padded NHWC x, dy and a window-offset table (see wat/conv.mjs). */
+  fgrad(
+    x: number,
+    dy: number,
+    out: number,
+    tab: number,
+    total: number,
+    wp: number,
+    cin: number,
+    cout: number,
+    kh: number,
+    kw: number,
+    dh: number,
+    dw: number,
+    chunk: number,
+    first: number,
+    last: number,
+  ): void;
 }
 
 /** Which kernel: 8-channel panels, 4-channel panels, or one output channel. */
@@ -411,6 +430,81 @@ export function fmaInputGrad(
     be.wasm._free(scratch);
   }
   return dx;
+}
+
+/**
+ * `Conv2DBackpropFilter` on the FMA kernel `fgrad`: dw[ky, kx, ci, co] summed over batch and
+ * pixels straight from NHWC x (zero-padded once) and dy, in dw's layout: no transposes, no
+ * packing; the pixels' window offsets in a table, so the reduction is one flat loop. `null` where not covered: output channels not a multiple of 8, non-float32.
+ */
+export function fmaFilterGrad(
+  be: WasmHeapBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo | null {
+  const { inChannels: ci, outChannels: co, batchSize: n, inHeight: h, inWidth: w } = info;
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, padInfo: p } = info;
+  if (co % 8 !== 0 || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return null;
+  const dw = be.makeOutput([kh, kw, ci, co], 'float32');
+  const rows = kh * kw * ci;
+  if (n * oh * ow === 0) {
+    be.typedArrayFromHeap(dw).fill(0);
+    return dw;
+  }
+  const hp = h + p.top + p.bottom;
+  const wp = w + p.left + p.right;
+  const pads = p.top + p.bottom + p.left + p.right > 0;
+  const total = n * oh * ow;
+  // scratch: the window-offset table, then (if the conv pads) the padded x
+  const tableBytes = total * 4;
+  const scratchBytes = tableBytes + (pads ? n * hp * wp * ci * 4 : 0);
+  const scratch = be.wasm._malloc(scratchBytes);
+  if (scratch === 0) {
+    throw new BackendUnavailableError(BACKEND, `out of wasm memory (${scratchBytes} bytes)`);
+  }
+  try {
+    const table = new Int32Array(heapMemory(be).buffer, scratch, total);
+    const { strideHeight: sh, strideWidth: sw } = info;
+    let k = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) table[k++] = ((b * hp + i * sh) * wp + j * sw) * ci * 4;
+      }
+    }
+    let input = heapOffset(be, x);
+    if (pads) {
+      heap.exportsFor(be).pad(input, scratch + tableBytes, n, h, w, ci, hp, wp, p.top, p.left);
+      input = scratch + tableBytes;
+    }
+    const args = [
+      input,
+      heapOffset(be, dy),
+      heapOffset(be, dw),
+      scratch,
+      total,
+      wp,
+      ci,
+      co,
+      kh,
+      kw,
+      info.dilationHeight,
+      info.dilationWidth,
+      256, // pixels per chunk: a chunk's dy and x stay in cache for all tiles
+    ] as const;
+    const ex = heap.exportsFor(be);
+    const tiles = Math.ceil(rows / 4);
+    const memory = heapMemory(be);
+    if (convHelpers(memory) > 0 && total * rows * co > 1 << 20) {
+      splitConv(memory, FGRAD, args, tiles, (first, last) => ex.fgrad(...args, first, last));
+    } else {
+      ex.fgrad(...args, 0, tiles);
+    }
+  } finally {
+    be.wasm._free(scratch);
+  }
+  return dw;
 }
 
 function stock(name: string): tf.KernelConfig {

@@ -31,7 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { clearFilterCache, repackedFilters } from './filter-cache.js';
 import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
-import { fmaInputGrad, wasmFmaConvActive } from './wasm-conv-fma.js';
+import { fmaFilterGrad, fmaInputGrad, wasmFmaConvActive } from './wasm-conv-fma.js';
 
 type TensorInfo = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -271,6 +271,11 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, padInfo } = info;
   const { filterHeight: kh, filterWidth: kw, inHeight: ih, inWidth: iw } = info;
+  if (wasmFmaConvActive()) {
+    // With the FMA convolutions: straight from NHWC x and dy, no transposes.
+    const dw = fmaFilterGrad(backend as unknown as WasmHeapBackend, x, dy, info);
+    if (dw !== null) return dw;
+  }
   return scoped(backend as Backend, (s) => {
     const xT = s.transpose(x, [3, 1, 2, 0]); // [ci, H, W, n]
     const dyT = s.transpose(dy, [1, 2, 0, 3]); // [oH, oW, n, co]
