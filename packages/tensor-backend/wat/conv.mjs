@@ -334,7 +334,9 @@ function fgradFunc() {
       (block $tilesDone (loop $tiles
         (br_if $tilesDone (i32.ge_u (local.get $tile) (local.get $last)))
 ${R.map(
-  (r) => `        ;; row pointer ${r}: row min(4 tile + ${r}, rows - 1) = (ky, kx, ci) at x + ((ky dh) wp + kx dw) cin + ci
+  (
+    r,
+  ) => `        ;; row pointer ${r}: row min(4 tile + ${r}, rows - 1) = (ky, kx, ci) at x + ((ky dh) wp + kx dw) cin + ci
         (local.set $row (i32.add (i32.shl (local.get $tile) (i32.const 2)) (i32.const ${r})))
         (if (i32.ge_u (local.get $row) (local.get $rows)) (then (local.set $row (i32.sub (local.get $rows) (i32.const 1)))))
         (local.set $c (i32.rem_u (local.get $row) (local.get $cin)))
@@ -369,14 +371,18 @@ ${R.map((r) => V.map((v) => `              (local.set $c${r}_${v} (v128.load off
             (local.set $off (i32.load (local.get $pt)))
 ${V.map((v) => `            (local.set $w${v} (v128.load offset=${16 * v} (local.get $pdy)))`).join('\n')}
 ${R.map(
-  (r) => `            (local.set $a (v128.load32_splat (i32.add (local.get $pa${r}) (local.get $off))))
+  (
+    r,
+  ) => `            (local.set $a (v128.load32_splat (i32.add (local.get $pa${r}) (local.get $off))))
 ${V.map((v) => `            (local.set $c${r}_${v} (f32x4.relaxed_madd (local.get $a) (local.get $w${v}) (local.get $c${r}_${v})))`).join('\n')}`,
 ).join('\n')}
             (local.set $pdy (i32.add (local.get $pdy) (local.get $dyRow)))
             (br_if $pix (i32.lt_u (local.tee $pt (i32.add (local.get $pt) (i32.const 4))) (local.get $ptEnd))))
           ;; store the rows that exist
 ${R.map(
-  (r) => `          (if (i32.lt_u (i32.add (i32.shl (local.get $tile) (i32.const 2)) (i32.const ${r})) (local.get $rows)) (then
+  (
+    r,
+  ) => `          (if (i32.lt_u (i32.add (i32.shl (local.get $tile) (i32.const 2)) (i32.const ${r})) (local.get $rows)) (then
 ${V.map((v) => `            (v128.store offset=${16 * v} (i32.add (local.get $po) (i32.mul (i32.const ${r}) (local.get $dyRow))) (local.get $c${r}_${v}))`).join('\n')}))`,
 ).join('\n')}
           (br_if $panelLoop (i32.lt_u (local.tee $panel (i32.add (local.get $panel) (i32.const 1))) (local.get $panels))))
