@@ -26,6 +26,11 @@ export const MODULES = [
     features: {},
   },
   {
+    source: 'wat/reduce.mjs',
+    target: 'src/kernels/wasm-reduce.generated.ts',
+    features: {},
+  },
+  {
     source: 'wat/random.wat',
     target: 'src/kernels/wasm-random.generated.ts',
     features: {},

@@ -23,6 +23,7 @@ import {
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
 import { registerWasmRandomKernels } from './kernels/wasm-random.js';
+import { registerWasmReduceKernels } from './kernels/wasm-reduce.js';
 import { registerWasmSgldKernel } from './kernels/wasm-sgld.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
 import { isNode, nodeEnv } from './node-module.js';
@@ -116,7 +117,8 @@ export interface BackendInfo {
 export { isNode };
 
 // wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
-// BatchMatMul, copies on Identity and same-dtype Cast, and runs swish as 6 scalar passes; normal
+// BatchMatMul, copies on Identity and same-dtype Cast, transposes before summing leading axes, and
+// runs swish as 6 scalar passes; normal
 // draws and the SGLD update run in wasm (same bits as the JS generator / stock kernels): see kernels/.
 const kernelFills = new Map<string, () => string[]>([
   [
@@ -128,6 +130,7 @@ const kernelFills = new Map<string, () => string[]>([
       ...registerWasmActivationKernels(),
       ...registerWasmRandomKernels(),
       ...registerWasmSgldKernel(),
+      ...registerWasmReduceKernels(),
     ],
   ],
 ]);

@@ -66,13 +66,7 @@ const fusedConvGrad: tf.GradConfig = {
           dimRoundingMode,
           filterShape: filter.shape,
         } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      // sum over batch and pixels as ones[1, N] x dy[N, C]: tfjs's wasm Sum over the leading axes
-      // transposes first and took 15-18x longer on the book's net (bench/NOTES.md, perf log 12)
-      bias: () => {
-        const c = dy4.shape[3];
-        const rows = dy4.size / c;
-        return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(dy4, [rows, c])), [c]);
-      },
+      bias: () => tf.sum(dy4, [0, 1, 2]),
     };
   },
 };

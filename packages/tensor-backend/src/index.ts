@@ -49,6 +49,10 @@ export {
   unregisterWasmRandomKernels,
 } from './kernels/wasm-random.js';
 export {
+  registerWasmReduceKernels,
+  unregisterWasmReduceKernels,
+} from './kernels/wasm-reduce.js';
+export {
   registerWasmSgldKernel,
   SGLD_UPDATE_KERNEL,
   type SgldUpdateAttrs,
