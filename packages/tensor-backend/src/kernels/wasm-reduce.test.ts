@@ -21,24 +21,27 @@ describe('wasm Sum over leading axes', () => {
     [[0, 5], [0], false], // no rows: zeros
     [[4, 1], [0], false],
   ];
-  it.each(cases)('sums %j over %j (keepDims %s) like the cpu backend', async (shape, axis, keepDims) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const v = values(n, 7);
-    const run = (abs: boolean) =>
-      tf.tidy(() => {
-        const x = tf.tensor(abs ? v.map(Math.abs) : v, shape);
-        const s = tf.sum(x, axis, keepDims);
-        return { shape: s.shape, data: s.dataSync() as Float32Array };
+  it.each(cases)(
+    'sums %j over %j (keepDims %s) like the cpu backend',
+    async (shape, axis, keepDims) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const v = values(n, 7);
+      const run = (abs: boolean) =>
+        tf.tidy(() => {
+          const x = tf.tensor(abs ? v.map(Math.abs) : v, shape);
+          const s = tf.sum(x, axis, keepDims);
+          return { shape: s.shape, data: s.dataSync() as Float32Array };
+        });
+      const got = run(false);
+      const ref = await onCpu(() => run(false));
+      const abs = await onCpu(() => run(true));
+      expect(got.shape).toEqual(ref.shape);
+      got.data.forEach((g, i) => {
+        // float32 sums in another order: a few eps times the sum of magnitudes
+        expect(Math.abs(g - ref.data[i]!)).toBeLessThanOrEqual(1e-6 * abs.data[i]! + 1e-30);
       });
-    const got = run(false);
-    const ref = await onCpu(() => run(false));
-    const abs = await onCpu(() => run(true));
-    expect(got.shape).toEqual(ref.shape);
-    got.data.forEach((g, i) => {
-      // float32 sums in another order: a few eps times the sum of magnitudes
-      expect(Math.abs(g - ref.data[i]!)).toBeLessThanOrEqual(1e-6 * abs.data[i]! + 1e-30);
-    });
-  });
+    },
+  );
 
   it('leaves other reductions and dtypes to the stock kernel: its exact bits', () => {
     const x = tf.tensor(values(6 * 5 * 4, 3), [6, 5, 4]);
