@@ -4,8 +4,9 @@
 // alternate before/after so that machine-load drift hits both alike.
 // `--toggle all` applies every toggle at once (the state before the perf log vs now);
 // `--iteration` times one real training iteration (createCDTrainer + ReplayBuffer, 60 SGLD steps
-// + Adam, book settings, MNIST batch of 128) per round and side instead of SGLD steps.
-//   node bench/sgld-ab.mjs --toggle noise [--rounds 20] [--steps 3] [--iteration]
+// + Adam, book settings, MNIST batch of 128) per round and side instead of SGLD steps; `--fma`
+// runs with the relaxed-SIMD FMA convolutions (always on for the toggles fma and fmagrads).
+//   node bench/sgld-ab.mjs --toggle noise [--rounds 20] [--steps 3] [--iteration] [--fma]
 import { readFileSync } from 'node:fs';
 import { createCDTrainer } from '@ebmjs/cd-trainer';
 import { loadMnist } from '@ebmjs/datasets';
@@ -20,11 +21,18 @@ import {
   Rng,
   registerWasmActivationKernels,
   registerWasmFmaConvKernels,
+  registerWasmKernelFills,
   registerWasmMatMulKernel,
+  registerWasmRandomKernels,
+  registerWasmReduceKernels,
+  registerWasmSgldKernel,
   registerWasmZeroCopyKernels,
   unregisterWasmActivationKernels,
   unregisterWasmFmaConvKernels,
   unregisterWasmMatMulKernel,
+  unregisterWasmRandomKernels,
+  unregisterWasmReduceKernels,
+  unregisterWasmSgldKernel,
   unregisterWasmZeroCopyKernels,
 } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
@@ -133,13 +141,41 @@ const toggles = {
     before: () => unregisterWasmFmaConvKernels(),
     after: () => registerWasmFmaConvKernels(),
   }),
+  // Perf log 12 (with the FMA convolutions on; the V8 flag is set for these toggles):
+  // the conv-gradient fills through Conv2D calls and layout kernels instead of the FMA module's
+  // direct input-gradient phases and filter-gradient kernel.
+  fmagrads: () => ({
+    before: () => registerWasmKernelFills({ fmaGradients: false }),
+    after: () => registerWasmKernelFills({ fmaGradients: true }),
+  }),
+  // Rng.normal's JS ziggurat (uploaded) instead of the same draws made in wasm.
+  wasmnormal: () => ({
+    before: () => unregisterWasmRandomKernels(),
+    after: () => registerWasmRandomKernels(),
+  }),
+  // clip, mul, sub, clip as four stock kernels instead of EbmSgldUpdate.
+  sgldupdate: () => ({
+    before: () => unregisterWasmSgldKernel(),
+    after: () => registerWasmSgldKernel(),
+  }),
+  // tfjs's wasm Sum (transpose, then reduce) for sums over leading axes (bias gradients).
+  sum: () => ({
+    before: () => unregisterWasmReduceKernels(),
+    after: () => registerWasmReduceKernels(),
+  }),
   none: () => ({ before: () => {}, after: () => {} }),
 };
-if (which === 'fma' && !(await enableRelaxedSimd())) throw new Error('no relaxed SIMD here');
+// `fma` and `fmagrads` need the FMA convolutions; `--fma` runs any other toggle with them too.
+const FMA_TOGGLES = ['fma', 'fmagrads'];
+if (FMA_TOGGLES.includes(which) || args.includes('--fma')) {
+  if (!(await enableRelaxedSimd())) throw new Error('no relaxed SIMD here');
+  registerWasmFmaConvKernels();
+}
 toggles.all = () => {
   const parts = Object.keys(toggles)
     .filter(
-      (k) => !['all', 'none', 'plainswish', 'fma', ...(ITER ? ['fusedbias'] : [])].includes(k),
+      (k) =>
+        !['all', 'none', 'plainswish', ...FMA_TOGGLES, ...(ITER ? ['fusedbias'] : [])].includes(k),
     )
     .map((k) => toggles[k]());
   return {

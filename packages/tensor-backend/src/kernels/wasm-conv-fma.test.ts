@@ -16,6 +16,7 @@ import {
   unregisterWasmFmaConvKernels,
   wasmFmaConvActive,
 } from './wasm-conv-fma.js';
+import { registerWasmKernelFills } from './wasm-conv-grads.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -311,6 +312,36 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 4], [3, 3, 4, 12], 2, 1, 'same');
     expect(fmaFilterGrad(tf.backend() as unknown as WasmHeapBackend, x, dy, info)).toBeNull();
     tf.dispose([x, dy]);
+  });
+
+  it('fmaGradients: false keeps the Conv2D-based fills (for comparison), checked', async () => {
+    const c: Case = { x: [2, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' };
+    const grads = (abs = false) =>
+      tf.tidy(() => {
+        const prep = (v: Float32Array) => (abs ? v.map(Math.abs) : v);
+        const x = tf.tensor4d(prep(values(size(c.x), 1)), c.x);
+        const w = tf.tensor4d(prep(values(size(c.w), 2)), c.w);
+        const f = (a: tf.Tensor, k: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, 2, 'same'), 0.5));
+        return tf
+          .grads(f)([x, w])
+          .map((g) => g.dataSync() as Float32Array);
+      });
+    const direct = grads();
+    registerWasmKernelFills({ fmaGradients: false });
+    const viaConv2D = grads();
+    registerWasmKernelFills({ fmaGradients: true });
+    expect(() => registerWasmKernelFills({ fmaGradients: 1 as unknown as boolean })).toThrow(
+      InvalidArgumentError,
+    );
+    const ref = await onCpu(() => grads());
+    const abs = await onCpu(() => grads(true));
+    for (const [k, got] of [direct, viaConv2D].entries()) {
+      expectClose(got[0]!, ref[0]!, abs[0]!, `dx ${k}`);
+      expectClose(got[1]!, ref[1]!, abs[1]!, `dw ${k}`);
+    }
+    // different arithmetic (the fills sum zero taps and transposed layouts): different bits
+    expect(Array.from(direct[1]!)).not.toEqual(Array.from(viaConv2D[1]!));
   });
 
   it('leaves input gradients it does not cover (3 input channels) to the other methods', () => {

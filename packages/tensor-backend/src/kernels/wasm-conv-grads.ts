@@ -57,6 +57,12 @@ export interface WasmKernelFillOptions {
    * on the book's conv net; the others are kept for comparison (see `bench/`).
    */
   inputGradMethod?: WasmInputGradMethod;
+  /**
+   * With the FMA convolutions registered (kernels/wasm-conv-fma), compute the input gradient's
+   * sub-pixel phases and the filter gradient on their module directly (default `true`); `false`
+   * keeps the Conv2D-plus-layout-kernel fills, for comparison.
+   */
+  fmaGradients?: boolean;
 }
 
 const BACKEND = 'wasm';
@@ -70,11 +76,13 @@ const INPUT_GRAD = 'Conv2DBackpropInput';
  */
 interface FillState {
   method: WasmInputGradMethod;
+  fmaGradients: boolean;
   stock: Map<string, tf.KernelConfig>;
 }
 
 const state = processState<FillState>('wasm-conv-grads', () => ({
   method: 'subpixel',
+  fmaGradients: true,
   stock: new Map(),
 }));
 const { MARK, isOurs } = kernelMark('wasm-conv-grads');
@@ -271,7 +279,7 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, padInfo } = info;
   const { filterHeight: kh, filterWidth: kw, inHeight: ih, inWidth: iw } = info;
-  if (wasmFmaConvActive()) {
+  if (state.fmaGradients && wasmFmaConvActive()) {
     // With the FMA convolutions: straight from NHWC x and dy, no transposes.
     const dw = fmaFilterGrad(backend as unknown as WasmHeapBackend, x, dy, info);
     if (dw !== null) return dw;
@@ -342,7 +350,7 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     'channelsLast',
   );
   const be = backend as Backend;
-  if (state.method === 'subpixel' && wasmFmaConvActive()) {
+  if (state.method === 'subpixel' && state.fmaGradients && wasmFmaConvActive()) {
     // With the FMA convolutions: the phases computed without zero taps, written in place.
     const dx = fmaInputGrad(be as unknown as WasmHeapBackend, dy, filter, info);
     if (dx !== null) return dx;
@@ -580,7 +588,15 @@ export function registerWasmKernelFills(options: WasmKernelFillOptions = {}): st
         "import '@tensorflow/tfjs-backend-wasm' first",
     );
   }
+  const fmaGradients = options.fmaGradients ?? state.fmaGradients;
+  if (typeof fmaGradients !== 'boolean') {
+    throw new InvalidArgumentError(
+      'options.fmaGradients',
+      `expected a boolean, got ${String(fmaGradients)}`,
+    );
+  }
   state.method = method;
+  state.fmaGradients = fmaGradients;
   const names: string[] = [];
   if (install(filterGradConfig)) names.push(FILTER_GRAD);
   if (install(inputGradConfig)) names.push(INPUT_GRAD);
