@@ -55,6 +55,28 @@ ${fgradFunc()})
 `;
 }
 
+/** The parameters of "conv", "conv4" and "conv1" (kernels/wasm-conv-fma.ts passes them in this order). */
+const CONV_PARAMS = `    (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
+    (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
+    (param $oh i32) (param $ow i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
+    (param $oimg i32) (param $orow i32) (param $opix i32)
+    (param $first i32) (param $last i32)
+`;
+
+/**
+ * Statements that set the run plan of a tile's reduction (locals $rowStride $runStep $runs $run):
+ * kh kernel rows of `runs` runs of `run` contiguous floats each.
+ */
+const RUN_PLAN = `    ;; the reduction of a tile runs over kh kernel rows of \`runs\` runs of \`run\` contiguous floats:
+    ;; one run of kw * cin floats per row without dilation, kw runs of cin floats with it
+    (local.set $rowStride (i32.shl (i32.mul (i32.mul (local.get $dh) (local.get $wp)) (local.get $cin)) (i32.const 2)))
+    (local.set $runStep (i32.shl (i32.mul (local.get $dw) (local.get $cin)) (i32.const 2)))
+    (if (i32.eq (local.get $dw) (i32.const 1))
+      (then (local.set $runs (i32.const 1)) (local.set $run (i32.mul (local.get $kw) (local.get $cin))))
+      (else (local.set $runs (local.get $kw)) (local.set $run (local.get $cin))))
+`;
+
 /**
  * Statements that set row pointer $pa<r> (input window origin) and output pointer $po<r> for
  * pixel (b, oy, ox) of the output grid, then step (b, oy, ox) to the next pixel (the last one
@@ -134,13 +156,7 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
   ;; one kernel row's kw * cin inputs are contiguous (without dilation), so the reduction runs over
   ;; kh runs of kw * cin floats (kh * kw runs of cin with dilation), in the packed filter's order.
   (func (export "${name}")
-    (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
-    (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
-    (param $oh i32) (param $ow i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
-    (param $oimg i32) (param $orow i32) (param $opix i32)
-    (param $first i32) (param $last i32)
-    (local $total i32) (local $p i32) (local $p0 i32) (local $pEnd i32)
+${CONV_PARAMS}    (local $total i32) (local $p i32) (local $p0 i32) (local $pEnd i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $bImg0 i32) (local $oy0 i32) (local $ox0 i32)
     ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32) (local $po${r} i32)`).join(' ')}
     (local $w0 i32) (local $pb i32) (local $panel i32) (local $panels i32) (local $run i32)
@@ -152,14 +168,7 @@ ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.c
     (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
     (local.set $panels (i32.shr_u (i32.add (local.get $cout) (i32.const ${W - 1})) (i32.const ${NV === 2 ? 3 : 2})))
     ;; floats per kernel row, bytes per input row, per output pixel, per filter panel
-    ;; the reduction of a tile runs over kh kernel rows of \`runs\` runs of \`run\` contiguous floats:
-    ;; one run of kw * cin floats per row without dilation, kw runs of cin floats with it
-    (local.set $rowStride (i32.shl (i32.mul (i32.mul (local.get $dh) (local.get $wp)) (local.get $cin)) (i32.const 2)))
-    (local.set $runStep (i32.shl (i32.mul (local.get $dw) (local.get $cin)) (i32.const 2)))
-    (if (i32.eq (local.get $dw) (i32.const 1))
-      (then (local.set $runs (i32.const 1)) (local.set $run (i32.mul (local.get $kw) (local.get $cin))))
-      (else (local.set $runs (local.get $kw)) (local.set $run (local.get $cin))))
-    (local.set $panelBytes
+${RUN_PLAN}    (local.set $panelBytes
       (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cin)) (i32.const ${shift})))
     ;; this call's pixels: [first, last) (a way to split the work; last must be a multiple of ${MR} or total)
     (local.set $p0 (local.get $first))
@@ -227,27 +236,14 @@ function conv1Func() {
   ;; As "conv" with cout = 1 (the argument is ignored) and the filter unpacked, [kh, kw, cin];
   ;; cin % 4 == 0. Output pointers as in "conv" (opix etc. in bytes).
   (func (export "conv1")
-    (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
-    (param $n i32) (param $hp i32) (param $wp i32) (param $cin i32)
-    (param $oh i32) (param $ow i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
-    (param $oimg i32) (param $orow i32) (param $opix i32)
-    (param $first i32) (param $last i32)
-    (local $total i32) (local $p i32) (local $b i32) (local $oy i32) (local $ox i32)
+${CONV_PARAMS}    (local $total i32) (local $p i32) (local $b i32) (local $oy i32) (local $ox i32)
     ${R.map((r) => `(local $pa${r} i32) (local $q${r} i32) (local $po${r} i32)`).join(' ')}
     (local $pb i32) (local $pch i32) (local $run i32) (local $ky i32) (local $rowStride i32)
     (local $runs i32) (local $kx i32) (local $runStep i32)
     (local $off i32) (local $cnt i32) (local $bv f32)
     (local $wv v128) ${R.map((r) => `(local $c${r} v128)`).join(' ')}
     (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
-    ;; the reduction of a tile runs over kh kernel rows of \`runs\` runs of \`run\` contiguous floats:
-    ;; one run of kw * cin floats per row without dilation, kw runs of cin floats with it
-    (local.set $rowStride (i32.shl (i32.mul (i32.mul (local.get $dh) (local.get $wp)) (local.get $cin)) (i32.const 2)))
-    (local.set $runStep (i32.shl (i32.mul (local.get $dw) (local.get $cin)) (i32.const 2)))
-    (if (i32.eq (local.get $dw) (i32.const 1))
-      (then (local.set $runs (i32.const 1)) (local.set $run (i32.mul (local.get $kw) (local.get $cin))))
-      (else (local.set $runs (local.get $kw)) (local.set $run (local.get $cin))))
-    (local.set $bv (f32.load (local.get $bias)))
+${RUN_PLAN}    (local.set $bv (f32.load (local.get $bias)))
     (local.set $p (local.get $first))
     (local.set $b (i32.div_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))
     (local.set $oy (i32.rem_u (local.get $first) (i32.mul (local.get $oh) (local.get $ow))))

@@ -83,6 +83,39 @@ export function restoreStockKernels(
   return done;
 }
 
+/**
+ * Registers wasm kernels of ebmjs's own (names no stock kernel has), each config carrying the
+ * module's `MARK`; names already registered are skipped. @returns the names registered now.
+ */
+export function registerOwnKernels(kernels: Record<string, tf.KernelFunc>, MARK: symbol): string[] {
+  const done: string[] = [];
+  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+    if (tf.getKernel(kernelName, 'wasm')) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc,
+      [MARK]: true,
+    } as tf.KernelConfig);
+    done.push(kernelName);
+  }
+  return done;
+}
+
+/** Removes the wasm kernels among `names` that `isOurs`. @returns the names removed. */
+export function unregisterOwnKernels(
+  names: readonly string[],
+  isOurs: (config: tf.KernelConfig | undefined) => boolean,
+): string[] {
+  const done: string[] = [];
+  for (const name of names) {
+    if (!isOurs(tf.getKernel(name, 'wasm'))) continue;
+    tf.unregisterKernel(name, 'wasm');
+    done.push(name);
+  }
+  return done;
+}
+
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use to work on its heap. */
 export interface WasmHeapBackend {
   /**

@@ -22,6 +22,8 @@ import {
   heapOffset,
   kernelMark,
   processState,
+  registerOwnKernels,
+  unregisterOwnKernels,
   type WasmHeapBackend,
 } from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-activations.generated.js';
@@ -117,16 +119,10 @@ function mark(config: tf.KernelConfig): tf.KernelConfig {
  * `initBackend`). Returns the kernel names it registered now.
  */
 export function registerWasmActivationKernels(): string[] {
-  const done: string[] = [];
-  for (const [kernelName, kernelFunc] of [
-    [SWISH_KERNEL, swishKernel],
-    [SWISH_GRAD_KERNEL, swishGradKernel],
-  ] as const) {
-    if (!tf.getKernel(kernelName, BACKEND)) {
-      tf.registerKernel(mark({ kernelName, backendName: BACKEND, kernelFunc }));
-      done.push(kernelName);
-    }
-  }
+  const done = registerOwnKernels(
+    { [SWISH_KERNEL]: swishKernel, [SWISH_GRAD_KERNEL]: swishGradKernel },
+    MARK,
+  );
   const current = tf.getKernel('Sigmoid', BACKEND);
   if (!isOurs(current)) {
     if (current) {
@@ -144,13 +140,7 @@ export function registerWasmActivationKernels(): string[] {
 
 /** Puts the stock `Sigmoid` back and removes `EbmSwish`/`EbmSwishGrad`. */
 export function unregisterWasmActivationKernels(): string[] {
-  const done: string[] = [];
-  for (const name of [SWISH_KERNEL, SWISH_GRAD_KERNEL]) {
-    if (isOurs(tf.getKernel(name, BACKEND))) {
-      tf.unregisterKernel(name, BACKEND);
-      done.push(name);
-    }
-  }
+  const done = unregisterOwnKernels([SWISH_KERNEL, SWISH_GRAD_KERNEL], isOurs);
   if (isOurs(tf.getKernel('Sigmoid', BACKEND))) {
     tf.unregisterKernel('Sigmoid', BACKEND);
     if (state.stockSigmoid) tf.registerKernel(state.stockSigmoid);

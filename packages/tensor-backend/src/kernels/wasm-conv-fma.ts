@@ -46,6 +46,7 @@ import {
   restoreStockKernels,
   type WasmHeapBackend,
 } from './shared.js';
+import { subpixelPhases } from './subpixel.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-conv.generated.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -306,15 +307,7 @@ function runConv(
 
 /** One dimension of a sub-pixel input gradient: per output phase q, its kernel taps and grid. */
 function phasePlan(k: number, s: number, pad: number, inSize: number, outSize: number) {
-  const phases = [];
-  for (let q = 0; q < s; q++) {
-    // dx[m s + q] = sum_t dy[m + c - t] w[r + t s], t < taps
-    const r = (q + pad) % s;
-    const c = Math.floor((q + pad) / s);
-    const taps = r < k ? Math.ceil((k - r) / s) : 0;
-    const count = q < inSize ? Math.ceil((inSize - q) / s) : 0;
-    phases.push({ q, r, c, taps, count });
-  }
+  const phases = subpixelPhases(k, s, pad, inSize);
   const live = phases.filter((p) => p.taps > 0 && p.count > 0);
   // dy padded so that every phase's windows fit: before, the first window starts at c - taps + 1
   const before = Math.max(0, ...live.map((p) => p.taps - 1 - p.c));

@@ -31,6 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { clearFilterCache, repackedFilters } from './filter-cache.js';
 import { kernelMark, processState, type WasmHeapBackend } from './shared.js';
+import { subpixelPhases } from './subpixel.js';
 import { fmaFilterGrad, fmaInputGrad, wasmFmaConvActive } from './wasm-conv-fma.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -312,13 +313,7 @@ interface PhasePlan {
 }
 
 function planPhases(k: number, s: number, padBefore: number, inSize: number, outSize: number) {
-  const raw = [];
-  for (let q = 0; q < s; q++) {
-    const r = (q + padBefore) % s;
-    const c = Math.floor((q + padBefore) / s);
-    const taps = r < k ? Math.ceil((k - r) / s) : 0;
-    raw.push({ r, c, taps });
-  }
+  const raw = subpixelPhases(k, s, padBefore, inSize);
   const active = raw.filter((p) => p.taps > 0);
   const before = Math.max(...active.map((p) => p.taps - 1 - p.c));
   const win = Math.max(...active.map((p) => before + p.c + 1));

@@ -11,9 +11,17 @@
  *
  * @module kernels/wasm-random
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ziggurat } from '../random-arrays.js';
-import { heapMemory, heapModule, heapOffset, kernelMark, type WasmHeapBackend } from './shared.js';
+import {
+  heapMemory,
+  heapModule,
+  heapOffset,
+  kernelMark,
+  registerOwnKernels,
+  unregisterOwnKernels,
+  type WasmHeapBackend,
+} from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-random.generated.js';
 
 export const RANDOM_NORMAL_KERNEL = 'EbmRandomNormal';
@@ -59,20 +67,10 @@ const { MARK, isOurs } = kernelMark('wasm-random');
 
 /** Registers `EbmRandomNormal` for wasm (idempotent; called by `initBackend`). @returns names registered now. */
 export function registerWasmRandomKernels(): string[] {
-  if (tf.getKernel(RANDOM_NORMAL_KERNEL, 'wasm')) return [];
-  const config = {
-    kernelName: RANDOM_NORMAL_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: randomNormal,
-  };
-  (config as unknown as Record<symbol, unknown>)[MARK] = true;
-  tf.registerKernel(config);
-  return [RANDOM_NORMAL_KERNEL];
+  return registerOwnKernels({ [RANDOM_NORMAL_KERNEL]: randomNormal }, MARK);
 }
 
 /** Removes `EbmRandomNormal` (then {@link Rng.normal} draws in JS on wasm too). */
 export function unregisterWasmRandomKernels(): string[] {
-  if (!isOurs(tf.getKernel(RANDOM_NORMAL_KERNEL, 'wasm'))) return [];
-  tf.unregisterKernel(RANDOM_NORMAL_KERNEL, 'wasm');
-  return [RANDOM_NORMAL_KERNEL];
+  return unregisterOwnKernels([RANDOM_NORMAL_KERNEL], isOurs);
 }

@@ -7,9 +7,16 @@
  *
  * @module kernels/wasm-sgld
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
-import { heapModule, heapOffset, kernelMark, type WasmHeapBackend } from './shared.js';
+import {
+  heapModule,
+  heapOffset,
+  kernelMark,
+  registerOwnKernels,
+  unregisterOwnKernels,
+  type WasmHeapBackend,
+} from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-sgld.generated.js';
 
 export const SGLD_UPDATE_KERNEL = 'EbmSgldUpdate';
@@ -71,20 +78,10 @@ const { MARK, isOurs } = kernelMark('wasm-sgld');
 
 /** Registers `EbmSgldUpdate` for wasm (idempotent; `initBackend` calls it). @returns names registered now. */
 export function registerWasmSgldKernel(): string[] {
-  if (tf.getKernel(SGLD_UPDATE_KERNEL, 'wasm')) return [];
-  const config = {
-    kernelName: SGLD_UPDATE_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: sgldUpdateKernel,
-  };
-  (config as unknown as Record<symbol, unknown>)[MARK] = true;
-  tf.registerKernel(config);
-  return [SGLD_UPDATE_KERNEL];
+  return registerOwnKernels({ [SGLD_UPDATE_KERNEL]: sgldUpdateKernel }, MARK);
 }
 
 /** Removes `EbmSgldUpdate` (then {@link sgldUpdate} runs the four stock kernels). */
 export function unregisterWasmSgldKernel(): string[] {
-  if (!isOurs(tf.getKernel(SGLD_UPDATE_KERNEL, 'wasm'))) return [];
-  tf.unregisterKernel(SGLD_UPDATE_KERNEL, 'wasm');
-  return [SGLD_UPDATE_KERNEL];
+  return unregisterOwnKernels([SGLD_UPDATE_KERNEL], isOurs);
 }
