@@ -43,6 +43,7 @@ import {
   interleave,
   loadavg,
   machineInfo,
+  SETTLE_MS,
   startTorchWorkers,
   summarize,
   table,
@@ -388,7 +389,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     log(
       `${rounds} interleaved rounds of ${stepsPerRound} Langevin steps and 1 training iteration per ` +
         `implementation (medians of ${rounds * stepsPerRound} steps and ${rounds} iterations, after ` +
-        `3 + 1 warm-up); batch ${BATCH}, ${STEPS} SGLD steps per iteration; real batch: ${real.source}`,
+        `3 + 1 warm-up; ${SETTLE_MS} ms idle before each); batch ${BATCH}, ${STEPS} SGLD steps per iteration; real batch: ${real.source}`,
     );
     log(
       `load average: start ${loads.start}; after each round ${loads.rounds.join(' | ')}; end ${loads.end}`,

@@ -36,6 +36,7 @@ import {
   interleave,
   loadavg,
   machineInfo,
+  SETTLE_MS,
   ServeWorker,
   startTorchWorkers,
   summarize,
@@ -272,7 +273,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   log(
     `${rounds} interleaved rounds of ${stepsPerRound} Langevin steps and 1 training iteration per ` +
       `implementation (medians of ${rounds * stepsPerRound} steps and ${rounds} iterations, after ` +
-      `3 + 1 warm-up)${cpuStep ? `; cpu: ${cpuReps} steps after 1 warm-up` : ''}; batch ${BATCH}, ` +
+      `3 + 1 warm-up; ${SETTLE_MS} ms idle before each)${cpuStep ? `; cpu: ${cpuReps} steps after 1 warm-up` : ''}; batch ${BATCH}, ` +
       `${STEPS} SGLD steps per iteration; real batch: ${real.source}`,
   );
   log(

@@ -229,21 +229,38 @@ export async function startTorchWorkers({ batch = 128, steps = 60, args = [], lo
   return workers;
 }
 
+/** Idle time before each interleaved measurement (see {@link interleave}), ms. */
+export const SETTLE_MS = 100;
+
 /**
  * Interleaved timing rounds: in each round, `stepsPerRound` times one `step()` of every
  * implementation, one implementation after the other, then one `iter()` of each; the order
- * rotates every round so that machine-load drift hits every implementation alike.
+ * rotates every round so that machine-load drift hits every implementation alike; `settleMs`
+ * (default {@link SETTLE_MS}) of idle time before each measurement.
  * `impls` = [{ key, step: async () => ms, iter: async () => ms }]; returns
  * { [key]: { step: [ms...], iter: [ms...] } }. `onRound(r)` (may be async) runs after each round.
  */
-export async function interleave(impls, { rounds, stepsPerRound, onRound = () => {} }) {
+export async function interleave(
+  impls,
+  { rounds, stepsPerRound, onRound = () => {}, settleMs = SETTLE_MS },
+) {
   const samples = Object.fromEntries(impls.map((m) => [m.key, { step: [], iter: [] }]));
+  // Before each measurement, let the previous implementation's threads go idle: OpenMP (PyTorch)
+  // and XNNPACK pools spin for a while after their work, and on this VM's 2 vCPUs (one core's
+  // hyperthreads, it seems) a spinning neighbour slows whatever is measured next.
+  const settle = () => new Promise((resolve) => setTimeout(resolve, settleMs));
   for (let r = 0; r < rounds; r++) {
     const order = impls.map((_, i) => impls[(i + r) % impls.length]);
     for (let s = 0; s < stepsPerRound; s++) {
-      for (const m of order) samples[m.key].step.push(await m.step());
+      for (const m of order) {
+        await settle();
+        samples[m.key].step.push(await m.step());
+      }
     }
-    for (const m of order) samples[m.key].iter.push(await m.iter());
+    for (const m of order) {
+      await settle();
+      samples[m.key].iter.push(await m.iter());
+    }
     await onRound(r);
   }
   return samples;
