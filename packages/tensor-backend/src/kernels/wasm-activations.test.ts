@@ -11,6 +11,7 @@ import {
   SWISH_KERNEL,
   unregisterWasmActivationKernels,
 } from './wasm-activations.js';
+import { enableRelaxedSimd } from './wasm-conv-fma.js';
 
 /** Values that cover the polynomial's range reduction, saturation and both tails. */
 function inputs(n: number): Float32Array {
@@ -44,6 +45,48 @@ describe('wasm SIMD activation kernels', () => {
     // exits non-zero (and the test fails) if the committed bytes are stale
     execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' });
   });
+
+  it.each([
+    ['plain SIMD', false],
+    ['relaxed-SIMD FMA', true],
+  ])(
+    'the %s module: swish, its gradient and sigmoid match float64, body and tail',
+    async (_name, fma) => {
+      if (fma) expect(await enableRelaxedSimd()).toBe(true);
+      const gen = fma
+        ? await import('./wasm-activations-fma.generated.js')
+        : await import('./wasm-activations.generated.js');
+      const memory = new WebAssembly.Memory({ initial: 8 });
+      const ex = new WebAssembly.Instance(
+        new WebAssembly.Module(
+          Uint8Array.from(atob(gen.PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),
+        ),
+        { env: { memory } },
+      ).exports as unknown as {
+        init(p: number): void;
+        sigmoid(x: number, o: number, n: number): void;
+        swish(x: number, y: number, s: number, n: number): void;
+        swish_grad(dy: number, y: number, s: number, dx: number, n: number): void;
+      };
+      ex.init(0);
+      const f32 = new Float32Array(memory.buffer);
+      for (const n of [1, 5, 4096 + 3]) {
+        const xv = inputs(n);
+        const dyv = new Float32Array(n).map((_, i) => 0.5 - (i % 5) * 0.25);
+        const [X, Y, S, O, DY, DX] = [1, 2, 3, 4, 5, 6].map((k) => k * 65536); // byte offsets
+        f32.set(xv, X / 4);
+        f32.set(dyv, DY / 4);
+        ex.swish(X, Y, S, n);
+        ex.sigmoid(X, O, n);
+        ex.swish_grad(DY, Y, S, DX, n);
+        const at = (off: number) => f32.subarray(off / 4, off / 4 + n);
+        expectClose(at(Y), (i) => swishRef(xv[i]!), 2e-7);
+        expectClose(at(S), (i) => sig(xv[i]!), 2e-7);
+        expectClose(at(O), (i) => sig(xv[i]!), 2e-7);
+        expectClose(at(DX), (i) => dyv[i]! * swishGradRef(xv[i]!), 1e-6);
+      }
+    },
+  );
 
   it('swish, its gradient and sigmoid match float64 to 2e-7 relative, vector body and scalar tail', () => {
     for (const n of [1, 3, 4, 5, 8, 1001, 4096 + 3]) {
