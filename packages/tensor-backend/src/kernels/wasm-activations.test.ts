@@ -73,7 +73,13 @@ describe('wasm SIMD activation kernels', () => {
       for (const n of [1, 5, 4096 + 3]) {
         const xv = inputs(n);
         const dyv = new Float32Array(n).map((_, i) => 0.5 - (i % 5) * 0.25);
-        const [X, Y, S, O, DY, DX] = [1, 2, 3, 4, 5, 6].map((k) => k * 65536); // byte offsets
+        // byte offsets of the arrays in the module's memory
+        const X = 65536;
+        const Y = 2 * 65536;
+        const S = 3 * 65536;
+        const O = 4 * 65536;
+        const DY = 5 * 65536;
+        const DX = 6 * 65536;
         f32.set(xv, X / 4);
         f32.set(dyv, DY / 4);
         ex.swish(X, Y, S, n);
