@@ -92,9 +92,9 @@ interface ConvExports {
   ): void;
 }
 
-/** Which kernel: 8-channel panels, 4-channel panels, or one output channel. */
-type ConvKind = 'conv' | 'conv4' | 'conv1';
-const KIND_ID = { conv: CONV, conv4: CONV4, conv1: CONV1 } as const;
+/** Which kernel: 8-channel panels, 4-channel panels, one output channel, or a filter gradient. */
+type ConvKind = 'conv' | 'conv4' | 'conv1' | 'fgrad';
+const KIND_ID = { conv: CONV, conv4: CONV4, conv1: CONV1, fgrad: FGRAD } as const;
 
 /** Tiles of 4 output pixels x 8 channels, filter in panels of 8 (see wat/conv.mjs). */
 type ConvFunc = (
@@ -200,6 +200,20 @@ function plan(
   return info;
 }
 
+/**
+ * Runs `body` with `bytes` of scratch on the wasm heap (freed afterwards, also on a throw).
+ * Views of the heap must be made after the allocation: the heap may have grown and moved.
+ */
+function withScratch<T>(be: WasmHeapBackend, bytes: number, body: (ptr: number) => T): T {
+  const ptr = be.wasm._malloc(bytes);
+  if (ptr === 0) throw new BackendUnavailableError(BACKEND, `out of wasm memory (${bytes} bytes)`);
+  try {
+    return body(ptr);
+  } finally {
+    be.wasm._free(ptr);
+  }
+}
+
 /** Runs the FMA convolution (bias optional) and returns its output. */
 function fmaConv(
   be: WasmHeapBackend,
@@ -231,12 +245,7 @@ function fmaConv(
   // Scratch: the padded bias (zeros without a bias) and, if the conv pads, the padded input.
   const biasBytes = padded * 4;
   const scratchBytes = biasBytes + (pads ? n * hp * wp * cin * 4 : 0);
-  const scratch = be.wasm._malloc(scratchBytes);
-  if (scratch === 0) {
-    throw new BackendUnavailableError(BACKEND, `out of wasm memory (${scratchBytes} bytes)`);
-  }
-  try {
-    // Views after every allocation: the heap may have grown and moved.
+  withScratch(be, scratchBytes, (scratch) => {
     const biasView = new Float32Array(heapMemory(be).buffer, scratch, padded);
     biasView.fill(0);
     if (bias !== undefined) biasView.set(be.typedArrayFromHeap(bias));
@@ -275,9 +284,7 @@ function fmaConv(
       n * info.outHeight * info.outWidth,
       k * padded,
     );
-  } finally {
-    be.wasm._free(scratch);
-  }
+  });
   return out;
 }
 
@@ -285,17 +292,18 @@ function fmaConv(
 type ConvArgs = Parameters<ConvFunc> extends [...infer A, number, number] ? A : never;
 
 /**
- * Runs kernel `kind` over `total` output pixels, each `macs` multiply-adds wide, on the helper
- * threads too when there are some and the work is large enough.
+ * Runs kernel `kind` (its arguments before the range) over `total` units (output pixels; row
+ * tiles for fgrad), each `macs` multiply-adds wide, on the helper threads too when there are
+ * some and the work is large enough.
  */
 function runConv(
   be: WasmHeapBackend,
   kind: ConvKind,
-  args: Readonly<ConvArgs>,
+  args: readonly number[],
   total: number,
   macs: number,
 ): void {
-  const f = heap.exportsFor(be)[kind];
+  const f = heap.exportsFor(be)[kind] as (...a: number[]) => void;
   const memory = heapMemory(be);
   // Helper threads pay off from about a million multiply-adds (a wake-up costs 20-50 us).
   if (convHelpers(memory) > 0 && total * macs > 1 << 20) {
@@ -376,11 +384,7 @@ export function fmaInputGrad(
   const pads = rows.before + rows.after + cols.before + cols.after > 0;
   const biasBytes = padded * 4;
   const scratchBytes = biasBytes + (pads ? n * hp * wp * co * 4 : 0);
-  const scratch = be.wasm._malloc(scratchBytes);
-  if (scratch === 0) {
-    throw new BackendUnavailableError(BACKEND, `out of wasm memory (${scratchBytes} bytes)`);
-  }
-  try {
+  withScratch(be, scratchBytes, (scratch) => {
     new Float32Array(heapMemory(be).buffer, scratch, padded).fill(0);
     // phases no tap reaches (a kernel smaller than its stride) stay zero
     if (rows.empty || cols.empty) be.typedArrayFromHeap(dx).fill(0);
@@ -419,9 +423,7 @@ export function fmaInputGrad(
       ];
       runConv(be, kind, args, n * pr.count * pc.count, pr.taps * pc.taps * co * padded);
     });
-  } finally {
-    be.wasm._free(scratch);
-  }
+  });
   return dx;
 }
 
@@ -442,22 +444,18 @@ export function fmaFilterGrad(
   if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return null;
   const dw = be.makeOutput([kh, kw, ci, co], 'float32');
   const rows = kh * kw * ci;
-  if (n * oh * ow === 0) {
+  const total = n * oh * ow;
+  if (total === 0) {
     be.typedArrayFromHeap(dw).fill(0);
     return dw;
   }
   const hp = h + p.top + p.bottom;
   const wp = w + p.left + p.right;
   const pads = p.top + p.bottom + p.left + p.right > 0;
-  const total = n * oh * ow;
   // scratch: the window-offset table, then (if the conv pads) the padded x
   const tableBytes = total * 4;
   const scratchBytes = tableBytes + (pads ? n * hp * wp * ci * 4 : 0);
-  const scratch = be.wasm._malloc(scratchBytes);
-  if (scratch === 0) {
-    throw new BackendUnavailableError(BACKEND, `out of wasm memory (${scratchBytes} bytes)`);
-  }
-  try {
+  withScratch(be, scratchBytes, (scratch) => {
     const table = new Int32Array(heapMemory(be).buffer, scratch, total);
     const { strideHeight: sh, strideWidth: sw } = info;
     let k = 0;
@@ -486,17 +484,9 @@ export function fmaFilterGrad(
       info.dilationWidth,
       256, // pixels per chunk: a chunk's dy and x stay in cache for all tiles
     ] as const;
-    const ex = heap.exportsFor(be);
-    const tiles = Math.ceil(rows / 4);
-    const memory = heapMemory(be);
-    if (convHelpers(memory) > 0 && total * rows * co > 1 << 20) {
-      splitConv(memory, FGRAD, args, tiles, (first, last) => ex.fgrad(...args, first, last));
-    } else {
-      ex.fgrad(...args, 0, tiles);
-    }
-  } finally {
-    be.wasm._free(scratch);
-  }
+    // split over row tiles of 4 rows, each a reduction over all pixels for all channels
+    runConv(be, 'fgrad', args, Math.ceil(rows / 4), 4 * total * co);
+  });
   return dw;
 }
 
