@@ -11,6 +11,7 @@
  * @module ops
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeBackendHas } from './kernels/shared.js';
 import { SWISH_GRAD_KERNEL, SWISH_KERNEL } from './kernels/wasm-activations.js';
 
 type Unary = <T extends tf.Tensor>(x: T) => T;
@@ -104,8 +105,7 @@ export function logSigmoid<T extends tf.Tensor>(x: T): T {
  */
 export const swish: Unary = (() => {
   // Fused kernels (one pass forward, one backward) where the active backend has them: wasm.
-  const fused = (name: string, t: tf.Tensor) =>
-    t.dtype === 'float32' && tf.getKernel(name, tf.getBackend()) !== undefined;
+  const fused = (name: string, t: tf.Tensor) => t.dtype === 'float32' && activeBackendHas(name);
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     let s: tf.Tensor;
     let y: tf.Tensor;

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from './errors.js';
+import { activeBackendHas } from './kernels/shared.js';
 import { RANDOM_NORMAL_KERNEL } from './kernels/wasm-random.js';
 import { normalArray } from './random-arrays.js';
 import { assertInteger, assertNumber } from './validate.js';
@@ -74,7 +75,7 @@ export class Rng {
       assertInteger(`shape[${i}]`, d, 0);
     });
     const seed = this.nextSeed();
-    if (tf.getKernel(RANDOM_NORMAL_KERNEL, tf.getBackend()) !== undefined) {
+    if (activeBackendHas(RANDOM_NORMAL_KERNEL)) {
       return tf.engine().runKernel(RANDOM_NORMAL_KERNEL, {}, {
         shape,
         seed,
@@ -82,8 +83,7 @@ export class Rng {
         std,
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
     }
-    const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(normalArray(n, seed, mean, std), shape, 'float32');
+    return tf.tensor(normalArray(tf.util.sizeFromShape(shape), seed, mean, std), shape, 'float32');
   }
 
   /** A tensor of U[min, max) draws. */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from './errors.js';
+import { activeBackendHas } from './kernels/shared.js';
 import { SGLD_UPDATE_KERNEL } from './kernels/wasm-sgld.js';
 import { assertNumber, assertPositive, assertShape, assertTensor } from './validate.js';
 
@@ -44,11 +45,7 @@ export function sgldUpdate<T extends tf.Tensor>(x: T, g: tf.Tensor, options: Sgl
       throw new InvalidArgumentError('clamp', `expected lo < hi, got [${clamp[0]}, ${clamp[1]}]`);
     }
   }
-  if (
-    x.dtype === 'float32' &&
-    g.dtype === 'float32' &&
-    tf.getKernel(SGLD_UPDATE_KERNEL, tf.getBackend()) !== undefined
-  ) {
+  if (x.dtype === 'float32' && g.dtype === 'float32' && activeBackendHas(SGLD_UPDATE_KERNEL)) {
     return tf.engine().runKernel(SGLD_UPDATE_KERNEL, { x, g }, {
       stepSize,
       gradClip: gradClip ?? Number.POSITIVE_INFINITY,

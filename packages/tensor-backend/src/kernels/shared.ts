@@ -116,6 +116,14 @@ export function unregisterOwnKernels(
   return done;
 }
 
+/**
+ * Whether the active backend has kernel `name`: the ops that use ebmjs's own kernels (swish,
+ * `sgldUpdate`, `Rng.normal`) call them where it has, and fall back to stock ops elsewhere.
+ */
+export function activeBackendHas(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use to work on its heap. */
 export interface WasmHeapBackend {
   /**

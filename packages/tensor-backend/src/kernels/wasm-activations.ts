@@ -71,12 +71,6 @@ function exportsFor(be: WasmHeapBackend): ActivationExports {
   }
   return ex;
 }
-
-/** Whether the activation kernels of this wasm backend use fused multiply-adds. @internal */
-export function activationsUseFma(backend: tf.KernelBackend): boolean {
-  const be = backend as unknown as WasmHeapBackend;
-  return exportsFor(be) === fmaModule.exportsFor(be);
-}
 const offset = heapOffset;
 
 function float32(name: string, info: TensorInfo): void {
@@ -85,7 +79,7 @@ function float32(name: string, info: TensorInfo): void {
   }
 }
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const size = tf.util.sizeFromShape;
 
 const swishKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const be = backend as unknown as WasmHeapBackend;

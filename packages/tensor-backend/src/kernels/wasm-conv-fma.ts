@@ -519,7 +519,7 @@ const fusedConv2d: tf.KernelFunc = (args) => {
       : null;
   const cout = filter?.shape[3] as number;
   const biasOk =
-    bias == null || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === cout);
+    bias == null || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === cout);
   if (info === null || !biasOk) return stock('FusedConv2D').kernelFunc(args);
   return fmaConv(
     args.backend as unknown as WasmHeapBackend,

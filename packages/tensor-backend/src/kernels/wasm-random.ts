@@ -11,7 +11,7 @@
  *
  * @module kernels/wasm-random
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { ziggurat } from '../random-arrays.js';
 import {
   heapMemory,
@@ -58,7 +58,7 @@ const randomNormal: tf.KernelFunc = ({ backend, attrs }) => {
   const be = backend as unknown as WasmHeapBackend;
   const { shape, seed, mean, std } = attrs as unknown as RandomNormalAttrs;
   const out = be.makeOutput(shape, 'float32');
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = tf.util.sizeFromShape(shape);
   if (n > 0) heap.exportsFor(be).normal(heapOffset(be, out), n, seed, mean, std);
   return out;
 };

@@ -44,8 +44,8 @@ const sum: tf.KernelFunc = (args) => {
   }
   const be = args.backend as unknown as WasmHeapBackend;
   const kept = x.shape.slice(axes.length);
-  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
-  const cols = kept.reduce((a, b) => a * b, 1);
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const cols = tf.util.sizeFromShape(kept);
   const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
   if (cols > 0) {
     if (rows === 0) be.typedArrayFromHeap(out).fill(0);

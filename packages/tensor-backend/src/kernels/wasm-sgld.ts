@@ -7,7 +7,7 @@
  *
  * @module kernels/wasm-sgld
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
 import {
   heapModule,
@@ -48,8 +48,8 @@ const sgldUpdateKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as WasmHeapBackend;
   const x = inputs['x'] as tf.TensorInfo;
   const g = inputs['g'] as tf.TensorInfo;
-  const n = x.shape.reduce((a, b) => a * b, 1);
-  if (x.dtype !== 'float32' || g.dtype !== 'float32' || g.shape.reduce((a, b) => a * b, 1) !== n) {
+  const n = tf.util.sizeFromShape(x.shape);
+  if (x.dtype !== 'float32' || g.dtype !== 'float32' || tf.util.sizeFromShape(g.shape) !== n) {
     throw new ShapeError(
       SGLD_UPDATE_KERNEL,
       `x and g must be float32 of one size, got ${x.dtype} [${x.shape}] and ${g.dtype} [${g.shape}]`,
