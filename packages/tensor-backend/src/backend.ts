@@ -117,9 +117,9 @@ export interface BackendInfo {
 export { isNode };
 
 // wasm lacks Conv2DBackpropFilter, has a slow Conv2DBackpropInput and slow transposed
-// BatchMatMul, copies on Identity and same-dtype Cast, transposes before summing leading axes, and
-// runs swish as 6 scalar passes; normal
-// draws and the SGLD update run in wasm (same bits as the JS generator / stock kernels): see kernels/.
+// BatchMatMul, copies on Identity and same-dtype Cast, transposes before summing leading axes,
+// and runs swish as 6 scalar passes; normal draws and the SGLD update run in wasm too (same bits
+// as the JS generator and the stock kernels): see kernels/.
 const kernelFills = new Map<string, () => string[]>([
   [
     'wasm',

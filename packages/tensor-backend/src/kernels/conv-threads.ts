@@ -158,8 +158,9 @@ function wait(h: Helper): void {
 }
 
 /**
- * Runs kernel `func` over output pixels (fgrad: row tiles) [0, total) split between this thread (`own(first,
- * last)`) and the helpers on `memory`; `args` are the kernel's arguments before the range.
+ * Runs kernel `func` over units [0, total) (output pixels; row tiles for fgrad) split between
+ * this thread (`own(first, last)`) and the helpers on `memory`; `args` are the kernel's arguments
+ * before the range.
  */
 export function splitConv(
   memory: WebAssembly.Memory,

@@ -430,7 +430,8 @@ export function fmaInputGrad(
 /**
  * `Conv2DBackpropFilter` on the FMA kernel `fgrad`: dw[ky, kx, ci, co] summed over batch and
  * pixels straight from NHWC x (zero-padded once) and dy, in dw's layout: no transposes, no
- * packing; the pixels' window offsets in a table, so the reduction is one flat loop. `null` where not covered: output channels not a multiple of 8, non-float32.
+ * packing; the pixels' window offsets in a table, so the reduction is one flat loop. `null`
+ * where not covered: output channels not a multiple of 8, non-float32.
  */
 export function fmaFilterGrad(
   be: WasmHeapBackend,

@@ -18,9 +18,11 @@
  *   its channels; fewer wasted multiply-adds, e.g. 25% instead of 44% for 3x3 stride 2), then
  *   stacks whole rows. `'subpixel'` picks rows once each conv has >= 8 output channels, else
  *   packed; with the FMA convolutions registered (kernels/wasm-conv-fma) and input channels a
- *   multiple of 4 it runs each phase with exactly its taps on the FMA kernel, which writes the
- *   phase straight into its place in dx (`fmaInputGrad`). `'dilated'` inserts `s - 1` zeros between `dy` pixels and runs a full convolution with
- *   the flipped kernel (about `s*s` times more multiply-adds). Measurements: `bench/NOTES.md`.
+ *   multiple of 4 (or one) it runs each phase with exactly its taps on the FMA module, which
+ *   writes the phase straight into its place in dx (`fmaInputGrad`), and the filter gradient
+ *   straight from NHWC x and dy (`fmaFilterGrad`). `'dilated'` inserts `s - 1` zeros between
+ *   `dy` pixels and runs a full convolution with the flipped kernel (about `s*s` times more
+ *   multiply-adds). Measurements: `bench/NOTES.md`.
  *
  * Only NHWC and dilation 1 are supported (tfjs's own `Conv2D` gradient rejects dilations > 1, and
  * the wasm forward `Conv2D` rejects NCHW); anything else throws an {@link UnsupportedError}.
