@@ -377,6 +377,33 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     x.dispose();
   });
 
+  it('the direct input- and filter-gradient paths keep no tensors or buffers', () => {
+    const x = tf.tensor4d(values(2 * 16 * 16 * 1, 1), [2, 16, 16, 1]);
+    const w1 = tf.tensor4d(values(5 * 5 * 16, 2), [5, 5, 1, 16]);
+    const w2 = tf.tensor4d(values(3 * 3 * 16 * 32, 3), [3, 3, 16, 32]);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const run = () =>
+      tf.tidy(() => {
+        const f = (a: tf.Tensor, k1: tf.Tensor, k2: tf.Tensor) =>
+          tf.sum(
+            tf.conv2d(
+              tf.conv2d(a as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same'),
+              k2 as tf.Tensor4D,
+              2,
+              'same',
+            ),
+          );
+        for (const g of tf.grads(f)([x, w1, w2])) g.dataSync();
+      });
+    run(); // fills the filter cache
+    const tensors = tf.memory().numTensors;
+    const ids = backend.numDataIds();
+    for (let i = 0; i < 5; i++) run();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(ids);
+    tf.dispose([x, w1, w2]);
+  });
+
   it('register/unregister are idempotent and restore the stock kernels', () => {
     const stock = () => [tf.getKernel('Conv2D', 'wasm'), tf.getKernel('FusedConv2D', 'wasm')];
     expect(registerWasmFmaConvKernels()).toEqual([]);

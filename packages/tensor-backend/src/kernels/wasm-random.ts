@@ -24,6 +24,7 @@ import {
 } from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-random.generated.js';
 
+/** Name of the wasm kernel that draws seeded normals (see {@link RandomNormalAttrs}). */
 export const RANDOM_NORMAL_KERNEL = 'EbmRandomNormal';
 
 /** Attributes of `EbmRandomNormal`: the output shape and `normalArray`'s other arguments. */

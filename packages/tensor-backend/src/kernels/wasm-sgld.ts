@@ -19,6 +19,7 @@ import {
 } from './shared.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-sgld.generated.js';
 
+/** Name of the wasm kernel behind {@link sgldUpdate} (inputs `x`, `g`; {@link SgldUpdateAttrs}). */
 export const SGLD_UPDATE_KERNEL = 'EbmSgldUpdate';
 
 /** Attributes of `EbmSgldUpdate` (no clip: `gradClip` Infinity; no clamp: lo -Infinity, hi Infinity). */
