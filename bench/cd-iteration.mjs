@@ -7,11 +7,12 @@
 //                         update, clamp) on 128 chains
 //   (b) training iter   = trainer.step(real batch of 128): replay-buffer draw, 60 sgld steps,
 //                         loss on real + fake, weight gradients, Adam update, buffer push
-// ebmjs wasm runs in this process on 1 thread (the Node 20 default here), in a second process
+// ebmjs wasm runs in this process on 1 thread (the library default here: on Node 20 without the
+// V8 flag, ebmjs's convolutions with a multiply and an add), in more processes
 // (bench/ebmjs-serve.mjs) on 1 thread with the relaxed-SIMD FMA convolutions (--no-relaxed-simd
-// skips it; the default on Node 22+ and in Chrome) and, on machines with 2+ CPUs, on 2 threads:
-// XNNPACK's pool, and the FMA convolutions with a helper thread beside a 1-thread XNNPACK pool
-// (--no-threads skips both). PyTorch runs as long-lived
+// skips it; the default on Node 22+ and in Chrome), on 1 thread with tfjs's XNNPACK convolutions
+// (--no-xnnpack skips it) and, on machines with 2+ CPUs, on 2 threads: XNNPACK's pool, and the
+// FMA convolutions with a helper thread beside a 1-thread XNNPACK pool (--no-threads skips both). PyTorch runs as long-lived
 // workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
 // (--no-passive skips it). All are timed in interleaved rounds, so that machine-load drift hits
 // every implementation alike.
@@ -74,11 +75,15 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
 
   // ---- ebmjs, wasm: model, sampler chain and trainer; warm-up ----
   const info = await initBackend({ backend: 'wasm', threads: 1 });
+  const convs = info.convKernels === 'ebmjs' ? (info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
+  const defaultLabel = `1 thread, ${convs} convs (library default)`;
   const env = {
     backend: info.name,
     simd: info.simd,
     threads: info.threadCount,
     kernelFills: info.kernelFills,
+    convKernels: info.convKernels,
+    relaxedSimd: info.relaxedSimd,
     tfjs: tf.version.tfjs,
     realBatch: real.source,
     realBatchLoadMs: Math.round(real.ms),
@@ -107,9 +112,23 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       ebmjsWorkers.push(w);
     }
   }
+  if (!args.includes('--no-xnnpack')) {
+    const script = join(benchDir, 'ebmjs-serve.mjs');
+    const w = await ServeWorker.spawn('1 thread, XNNPACK convs', 1, {}, log, process.execPath, [
+      script,
+      '--threads',
+      '1',
+      '--conv-kernels',
+      'xnnpack',
+    ]);
+    if (w) {
+      w.key = 'wasm-1t-xnnpack';
+      ebmjsWorkers.push(w);
+    }
+  }
   if (machineInfo().logicalCpus >= 2 && !args.includes('--no-threads')) {
     const script = join(benchDir, 'ebmjs-serve.mjs');
-    const configs = [{ key: 'wasm-2t', label: '2 threads', flags: [] }];
+    const configs = [{ key: 'wasm-2t', label: '2 threads, XNNPACK convs', flags: [] }];
     if (!args.includes('--no-relaxed-simd')) {
       configs.push({
         key: 'wasm-2t-fma',
@@ -223,7 +242,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     fmtRatio(r.langevinStep.medianMs, w.langevinStep.medianMs),
     fmtRatio(r.trainIter.medianMs, w.trainIter.medianMs),
   ];
-  rows.push(line('ebmjs wasm, 1 thread', w));
+  rows.push(line(`ebmjs wasm, ${defaultLabel}`, w));
   for (const wk of ebmjsWorkers) rows.push(line(`ebmjs wasm, ${wk.label}`, res[wk.key]));
   if (cpuStep) {
     rows.push([
@@ -245,7 +264,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     ['ebmjs wasm / PyTorch', 'langevin step', '(min/min)', 'train iter', '(min/min)'],
   ];
   const ebmjsConfigs = [
-    { key: 'wasm', label: '1 thread' },
+    { key: 'wasm', label: defaultLabel },
     ...ebmjsWorkers.map((wk) => ({ key: wk.key, label: wk.label })),
   ];
   for (const e of ebmjsConfigs) {

@@ -141,6 +141,17 @@ const toggles = {
     before: () => unregisterWasmFmaConvKernels(),
     after: () => registerWasmFmaConvKernels(),
   }),
+  // XNNPACK's convolutions instead of ebmjs's with a multiply and an add (no relaxed SIMD, no
+  // V8 flag: the Node 20 default's choice).
+  muladd: () => ({
+    before: () => unregisterWasmFmaConvKernels(),
+    after: () => registerWasmFmaConvKernels('muladd'),
+  }),
+  // ebmjs's convolutions with a multiply and an add instead of fused multiply-adds.
+  fmavariant: () => ({
+    before: () => registerWasmFmaConvKernels('muladd'),
+    after: () => registerWasmFmaConvKernels('fma'),
+  }),
   // Perf log 12 (with the FMA convolutions on; the V8 flag is set for these toggles):
   // the conv-gradient fills through Conv2D calls and layout kernels instead of the FMA module's
   // direct input-gradient phases and filter-gradient kernel.
@@ -166,7 +177,7 @@ const toggles = {
   none: () => ({ before: () => {}, after: () => {} }),
 };
 // `fma` and `fmagrads` need the FMA convolutions; `--fma` runs any other toggle with them too.
-const FMA_TOGGLES = ['fma', 'fmagrads'];
+const FMA_TOGGLES = ['fma', 'fmagrads', 'fmavariant'];
 if (FMA_TOGGLES.includes(which) || args.includes('--fma')) {
   if (!(await enableRelaxedSimd())) throw new Error('no relaxed SIMD here');
   registerWasmFmaConvKernels();
@@ -175,7 +186,14 @@ toggles.all = () => {
   const parts = Object.keys(toggles)
     .filter(
       (k) =>
-        !['all', 'none', 'plainswish', ...FMA_TOGGLES, ...(ITER ? ['fusedbias'] : [])].includes(k),
+        ![
+          'all',
+          'none',
+          'plainswish',
+          ...FMA_TOGGLES,
+          'muladd',
+          ...(ITER ? ['fusedbias'] : []),
+        ].includes(k),
     )
     .map((k) => toggles[k]());
   return {

@@ -248,8 +248,8 @@ describe('ebm train mnist', () => {
   };
 
   it('--threads changes the speed, not the run: 1 and 2 threads train bit for bit alike', () => {
-    const one = tinyRun('threads-1', '--threads', '1', '--no-relaxed-simd');
-    const two = tinyRun('threads-2', '--threads', '2', '--no-relaxed-simd');
+    const one = tinyRun('threads-1', '--threads', '1', '--conv-kernels', 'xnnpack');
+    const two = tinyRun('threads-2', '--threads', '2', '--conv-kernels', 'xnnpack');
     expect(one.stderr).toContain('1 thread');
     expect(two.stderr).toContain('2 threads');
     expect(one.metrics.trim().split('\n')).toHaveLength(5);
@@ -270,6 +270,30 @@ describe('ebm train mnist', () => {
     expect(losses.every(Number.isFinite), one.metrics).toBe(true);
     expect(two.metrics).toBe(one.metrics);
     expect(two.samples.equals(one.samples)).toBe(true);
+  });
+
+  it('--no-relaxed-simd trains on the multiply-add convolutions, the same on 1 and 2 threads', () => {
+    const one = tinyRun('muladd-1', '--threads', '1', '--no-relaxed-simd');
+    const two = tinyRun(
+      'muladd-2',
+      '--threads',
+      '2',
+      '--no-relaxed-simd',
+      '--conv-kernels',
+      'ebmjs',
+    );
+    expect(one.stderr).toMatch(/backend: wasm \(simd on, 1 thread, multiply-add convolutions\)/);
+    expect(two.stderr).toMatch(/backend: wasm \(simd on, 2 threads, multiply-add convolutions\)/);
+    expect(one.metrics.trim().split('\n')).toHaveLength(5);
+    expect(two.metrics).toBe(one.metrics);
+    expect(two.samples.equals(one.samples)).toBe(true);
+  });
+
+  it('rejects an unknown --conv-kernels before any work', () => {
+    const r = ebm('train', 'toy', '--conv-kernels', 'mkl', '--out', join(dir, 'bad-conv'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--conv-kernels/);
+    expect(existsSync(join(dir, 'bad-conv'))).toBe(false);
   });
 
   it('runs end to end on a tiny budget', () => {

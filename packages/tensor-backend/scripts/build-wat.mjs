@@ -51,6 +51,13 @@ export const MODULES = [
     target: 'src/kernels/wasm-conv.generated.ts',
     features: { relaxed_simd: true },
   },
+  // the same kernels with f32x4.mul + f32x4.add, where the engine lacks relaxed SIMD
+  {
+    source: 'wat/conv.mjs',
+    options: { fma: false },
+    target: 'src/kernels/wasm-conv-plain.generated.ts',
+    features: {},
+  },
 ];
 
 export async function generate({ source, features, options }) {

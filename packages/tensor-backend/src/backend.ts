@@ -13,12 +13,13 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { registerWasmActivationKernels } from './kernels/wasm-activations.js';
 import {
+  convVariantAvailable,
   enableRelaxedSimd,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
   setFmaConvThreads,
   unregisterWasmFmaConvKernels,
-  wasmFmaConvActive,
+  wasmConvVariant,
 } from './kernels/wasm-conv-fma.js';
 import { registerWasmKernelFills } from './kernels/wasm-conv-grads.js';
 import { registerWasmMatMulKernel } from './kernels/wasm-matmul.js';
@@ -35,6 +36,9 @@ import {
   registerNodeWasmThreads,
   wasmThreadCount,
 } from './wasm-threads.js';
+
+/** wasm convolution kernels: ebmjs's direct ones or tfjs's XNNPACK (see {@link InitBackendOptions}). */
+export type ConvKernels = 'ebmjs' | 'xnnpack';
 
 /** Backends ebmjs knows how to load. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -73,15 +77,25 @@ export interface InitBackendOptions {
    */
   threads?: number;
   /**
-   * wasm: run `Conv2D`/`FusedConv2D` on ebmjs's fused-multiply-add kernels (relaxed SIMD; 1.3-2x
-   * faster than tfjs's XNNPACK convolutions here, see kernels/wasm-conv-fma). Defaults to
-   * `process.env.EBMJS_WASM_RELAXED_SIMD` (`1`/`0`) in Node, else: on when this engine compiles
-   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+) and the backend runs one thread (with more,
-   * XNNPACK's thread pool keeps the convolutions). `true`: on, in Node 20 after turning on V8's
-   * `--experimental-wasm-relaxed-simd` for the process; with `threads` > 1 in Node they run on
-   * helper threads beside a 1-thread XNNPACK pool (in browsers on one thread); throws an
-   * {@link UnsupportedError} where relaxed SIMD cannot be had. `false`: XNNPACK's convolutions.
-   * Results differ from XNNPACK's by float rounding only, not with the thread count.
+   * wasm: which kernels run `Conv2D`/`FusedConv2D` (and, through ebmjs's gradient fills, the
+   * convolution gradients). `'ebmjs'`: ebmjs's direct convolutions (kernels/wasm-conv-fma), with
+   * fused multiply-adds where relaxed SIMD is on (see `relaxedSimd`), else with a multiply and an
+   * add; `'xnnpack'`: tfjs's. Defaults to `process.env.EBMJS_WASM_CONV` in Node, else `'ebmjs'`
+   * when the backend runs one thread and `'xnnpack'` with more (XNNPACK's pool runs them; ebmjs's
+   * kernels on helper threads beside it measured no faster on 2 CPUs). `'ebmjs'` asked for with
+   * more threads: in Node they run on helper threads beside a 1-thread XNNPACK pool, in browsers
+   * on one thread. Results differ between the choices by float rounding only, and not with the
+   * thread count.
+   */
+  convKernels?: ConvKernels;
+  /**
+   * wasm: whether ebmjs's convolutions (see `convKernels`) use relaxed SIMD's fused multiply-adds
+   * (1.3-1.5x faster than with a multiply and an add here). Defaults to
+   * `process.env.EBMJS_WASM_RELAXED_SIMD` (`1`/`0`) in Node, else: where this engine compiles
+   * relaxed SIMD as it is (Chrome/Edge 114+, Node 22+). `true`: in Node 20 after turning on V8's
+   * `--experimental-wasm-relaxed-simd` for the process, and ebmjs's convolutions with any thread
+   * count unless `convKernels` says otherwise; throws an {@link UnsupportedError} where relaxed
+   * SIMD cannot be had. `false`: the multiply-add kernels.
    */
   relaxedSimd?: boolean;
 }
@@ -105,7 +119,9 @@ export interface BackendInfo {
    * CPUs in browsers.
    */
   threadedBuild?: boolean;
-  /** wasm: whether the relaxed-SIMD (FMA) convolutions are in use (see the option). */
+  /** wasm: which convolutions run (see the option). */
+  convKernels?: ConvKernels;
+  /** wasm: whether ebmjs's convolutions run with fused multiply-adds (relaxed SIMD; see the option). */
   relaxedSimd?: boolean;
   /** Kernels ebmjs registered or replaced for this backend. */
   kernelFills: string[];
@@ -220,6 +236,17 @@ function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined 
   );
 }
 
+/** The explicit convolution choice (option, else `EBMJS_WASM_CONV`), checked. */
+function requestedConvKernels(options: InitBackendOptions): ConvKernels | undefined {
+  const check = (v: unknown, where: string): ConvKernels => {
+    if (v === 'ebmjs' || v === 'xnnpack') return v;
+    throw new InvalidArgumentError(where, `must be 'ebmjs' or 'xnnpack', got ${JSON.stringify(v)}`);
+  };
+  if (options.convKernels !== undefined) return check(options.convKernels, 'options.convKernels');
+  const env = nodeEnv('EBMJS_WASM_CONV');
+  return env === undefined ? undefined : check(env, 'EBMJS_WASM_CONV');
+}
+
 /**
  * Whether the FMA convolutions can run as asked (`want`, see the option); decided before the
  * backend starts, since in Node they change its XNNPACK pool. `true` turns relaxed SIMD on first.
@@ -236,22 +263,27 @@ async function fmaPossible(want: boolean | undefined): Promise<boolean> {
   return want === false ? false : relaxedSimdAvailable();
 }
 
-/** Registers or removes the FMA convolutions and their threads (see the option). */
-async function applyRelaxedSimd(
-  want: boolean | undefined,
-  possible: boolean,
+/**
+ * Registers ebmjs's convolutions (the FMA variant if `fma`) and their threads, or puts XNNPACK's
+ * back, as `convKernels` says (see the options; `explicit` is the asked-for choice).
+ */
+async function applyConvKernels(
+  explicit: ConvKernels | undefined,
+  fma: boolean,
   threadCount: number,
 ): Promise<string[]> {
   // By default with one thread only: on 2 CPUs here, 2 FMA threads (a helper thread beside a
   // 1-thread XNNPACK pool) measured no faster than XNNPACK's 2 threads (bench/NOTES.md, perf
   // log 11); asked for explicitly, they run with any thread count.
-  const on = want ?? (possible && threadCount === 1);
-  if (!on) {
+  const variant = fma ? 'fma' : 'muladd';
+  const use =
+    explicit ?? (threadCount === 1 && convVariantAvailable(variant) ? 'ebmjs' : 'xnnpack');
+  if (use === 'xnnpack') {
     unregisterWasmFmaConvKernels();
     await setFmaConvThreads(tf.backend(), 1);
     return [];
   }
-  const done = registerWasmFmaConvKernels();
+  const done = registerWasmFmaConvKernels(variant);
   await setFmaConvThreads(tf.backend(), threadCount);
   return done;
 }
@@ -260,15 +292,15 @@ async function applyRelaxedSimd(
 async function startWasm(
   platform: 'node' | 'browser',
   threads: number | undefined,
-  fmaThreads: boolean,
+  ownConvThreads: boolean,
 ): Promise<void> {
   if (platform === 'node') {
     const live = wasmThreadCount();
     if (threads !== undefined || live === undefined) {
       const want = threads ?? (await defaultWasmThreads());
-      // With the FMA convolutions on several threads, XNNPACK keeps one: its pool's threads spin
+      // With ebmjs's convolutions on several threads, XNNPACK keeps one: its pool's threads spin
       // after each of its ops and would take the cores from the convolutions' helper threads.
-      await registerNodeWasmThreads(want, fmaThreads ? 1 : want);
+      await registerNodeWasmThreads(want, ownConvThreads ? 1 : want);
       if (threads === undefined && want > 1) {
         // Default threads: if the threaded build cannot start here, fall back to one thread.
         try {
@@ -298,6 +330,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const requested = parseRequest(options);
   const threads = requestedThreads(options);
   const relaxedSimd = requestedRelaxedSimd(options);
+  // relaxedSimd: true asks for ebmjs's (FMA) convolutions unless convKernels says otherwise
+  const convKernels = requestedConvKernels(options) ?? (relaxedSimd === true ? 'ebmjs' : undefined);
   const explicit = requested !== undefined && requested.length === 1;
   const order: BackendName[] =
     requested ??
@@ -332,7 +366,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     let failure = '';
     try {
       if (name === 'wasm') {
-        await startWasm(platform, threads, relaxedSimd === true);
+        await startWasm(platform, threads, convKernels === 'ebmjs');
         ok = tf.getBackend() === 'wasm';
       } else {
         ok = await tf.setBackend(name);
@@ -364,9 +398,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
           : (wasmThreadCount() ?? 1);
       info.threads = info.threadCount > 1;
       if (options.kernelFills !== false) {
-        filled.push(...(await applyRelaxedSimd(relaxedSimd, fma, info.threadCount)));
+        filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount)));
       }
-      info.relaxedSimd = wasmFmaConvActive();
+      const variant = wasmConvVariant();
+      info.convKernels = variant === null ? 'xnnpack' : 'ebmjs';
+      info.relaxedSimd = variant === 'fma';
       info.threadedBuild =
         platform === 'node'
           ? isThreadedWasmRegistered()

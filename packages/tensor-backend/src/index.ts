@@ -15,6 +15,7 @@ export {
   applyKernelFills,
   type BackendInfo,
   type BackendName,
+  type ConvKernels,
   type InitBackendOptions,
   initBackend,
   isNode,
@@ -28,11 +29,14 @@ export {
   unregisterWasmActivationKernels,
 } from './kernels/wasm-activations.js';
 export {
+  type ConvVariant,
+  convVariantAvailable,
   enableRelaxedSimd,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
   setFmaConvThreads,
   unregisterWasmFmaConvKernels,
+  wasmConvVariant,
   wasmFmaConvActive,
 } from './kernels/wasm-conv-fma.js';
 export {

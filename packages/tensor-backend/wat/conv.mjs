@@ -9,10 +9,23 @@
 // slower; 5 or 6 pixels per tile were no faster than 4.
 const BLOCK = 64;
 
-export default function wat() {
-  return `;; FMA convolution for the tfjs wasm backend (@ebmjs/tensor-backend, kernels/wasm-conv-fma.ts).
-;; Needs relaxed SIMD (f32x4.relaxed_madd: one fused multiply-add where the CPU has FMA, which
-;; tfjs 4.22's XNNPACK build cannot use). Runs on tfjs's own heap: the memory is imported and every
+/** a b + c: one relaxed-SIMD fused multiply-add, or a multiply and an add (set by `wat`). */
+let madd;
+
+/**
+ * The module's WAT. `fma` (default): relaxed SIMD's `f32x4.relaxed_madd`; `fma: false`: the same
+ * kernels with `f32x4.mul` + `f32x4.add`, for engines without relaxed SIMD (Node 20 unflagged).
+ */
+export default function wat({ fma = true } = {}) {
+  madd = fma
+    ? (a, b, c) => `(f32x4.relaxed_madd ${a} ${b} ${c})`
+    : (a, b, c) => `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
+  const variant = fma
+    ? `;; Needs relaxed SIMD (f32x4.relaxed_madd: one fused multiply-add where the CPU has FMA, which
+;; tfjs 4.22's XNNPACK build cannot use).`
+    : ';; The plain-SIMD variant: multiply and add as two instructions, for engines without relaxed SIMD.';
+  return `;; Convolution kernels for the tfjs wasm backend (@ebmjs/tensor-backend, kernels/wasm-conv-fma.ts).
+${variant} Runs on tfjs's own heap: the memory is imported and every
 ;; argument is a byte offset. \`scripts/build-wat.mjs\` assembles it for a plain and a shared memory.
 (module
   (import "env" "memory" @MEMORY@)
@@ -124,7 +137,7 @@ function convFunc(name, MR, NV) {
   const step = `${V.map((v) => `            (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`).join('\n')}
 ${R.map(
   (r) => `            (local.set $a (v128.load32_splat (local.get $q${r})))
-${V.map((v) => `            (local.set $c${r}_${v} (f32x4.relaxed_madd (local.get $a) (local.get $b${v}) (local.get $c${r}_${v})))`).join('\n')}`,
+${V.map((v) => `            (local.set $c${r}_${v} ${madd('(local.get $a)', `(local.get $b${v})`, `(local.get $c${r}_${v})`)})`).join('\n')}`,
 ).join('\n')}
             (local.set $pb (i32.add (local.get $pb) (i32.const ${16 * NV})))
 ${R.map((r) => `            (local.set $q${r} (i32.add (local.get $q${r}) (i32.const 4)))`).join('\n')}
@@ -263,7 +276,7 @@ ${R.map((r) => `        (local.set $q${r} (i32.add (local.get $pa${r}) (local.ge
         (block $done (loop $k
           (br_if $done (i32.eqz (local.get $cnt)))
           (local.set $wv (v128.load (local.get $pb)))
-${R.map((r) => `          (local.set $c${r} (f32x4.relaxed_madd (v128.load (local.get $q${r})) (local.get $wv) (local.get $c${r})))`).join('\n')}
+${R.map((r) => `          (local.set $c${r} ${madd(`(v128.load (local.get $q${r}))`, '(local.get $wv)', `(local.get $c${r})`)})`).join('\n')}
           (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
 ${R.map((r) => `          (local.set $q${r} (i32.add (local.get $q${r}) (i32.const 16)))`).join('\n')}
           (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
@@ -370,7 +383,7 @@ ${R.map(
   (
     r,
   ) => `            (local.set $a (v128.load32_splat (i32.add (local.get $pa${r}) (local.get $off))))
-${V.map((v) => `            (local.set $c${r}_${v} (f32x4.relaxed_madd (local.get $a) (local.get $w${v}) (local.get $c${r}_${v})))`).join('\n')}`,
+${V.map((v) => `            (local.set $c${r}_${v} ${madd('(local.get $a)', `(local.get $w${v})`, `(local.get $c${r}_${v})`)})`).join('\n')}`,
 ).join('\n')}
             (local.set $pdy (i32.add (local.get $pdy) (local.get $dyRow)))
             (br_if $pix (i32.lt_u (local.tee $pt (i32.add (local.get $pt) (i32.const 4))) (local.get $ptEnd))))

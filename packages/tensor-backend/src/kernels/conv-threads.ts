@@ -68,6 +68,8 @@ interface Helper {
 
 interface Pool {
   memory: WebAssembly.Memory;
+  /** The conv module the helpers instantiated (the FMA or the multiply-add variant). */
+  module: WebAssembly.Module;
   helpers: Helper[];
 }
 
@@ -87,7 +89,7 @@ function post(h: Helper, func: number, args: number[]): void {
 
 /**
  * Starts `count` helper threads on the shared `memory` running `module` (the shared-memory conv
- * module), replacing helpers of another memory or count. Resolves when each has instantiated
+ * module), replacing helpers of another memory, module or count. Resolves when each has instantiated
  * the module and waits for work.
  */
 export async function startConvHelpers(
@@ -95,7 +97,7 @@ export async function startConvHelpers(
   module: WebAssembly.Module,
   count: number,
 ): Promise<void> {
-  if (convHelpers(memory) === count) return;
+  if (convHelpers(memory) === count && (count === 0 || state.pool?.module === module)) return;
   await stopConvHelpers();
   if (count <= 0) return;
   const { Worker } = await nodeModule<typeof import('node:worker_threads')>(
@@ -112,7 +114,7 @@ export async function startConvHelpers(
     worker.unref(); // a helper waiting for work does not keep the process alive
     helpers.push({ control, worker });
   }
-  state.pool = { memory, helpers };
+  state.pool = { memory, module, helpers };
   // A no-op round trip (no pixels; oh = ow = 1 so that nothing divides by 0), polled rather than
   // waited for: a starting worker may need this thread's event loop.
   const noop = new Array<number>(NARGS).fill(0);

@@ -6,19 +6,25 @@ import { conv2dBias } from '../conv.js';
 import { InvalidArgumentError } from '../errors.js';
 import { expectClose, onCpu, size, values } from './conv-check.test-util.js';
 import { convHelpers } from './conv-threads.js';
+import { clearFilterCache } from './filter-cache.js';
 import { heapMemory, type WasmHeapBackend } from './shared.js';
 import {
+  convVariantAvailable,
   enableRelaxedSimd,
   fmaFilterGrad,
   fmaInputGrad,
   registerWasmFmaConvKernels,
   relaxedSimdAvailable,
   unregisterWasmFmaConvKernels,
+  wasmConvVariant,
   wasmFmaConvActive,
 } from './wasm-conv-fma.js';
 import { registerWasmKernelFills } from './wasm-conv-grads.js';
 
 type Shape4 = [number, number, number, number];
+
+/** Both module variants run every shape test (the FMA one needs the V8 flag initBackend sets). */
+const VARIANTS = ['fma', 'muladd'] as const;
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
 interface Case {
@@ -160,7 +166,7 @@ const FGRAD_CASES: Case[] = [
   },
 ];
 
-describe('relaxed-SIMD FMA convolution (wasm)', () => {
+describe('ebmjs convolutions on wasm: modules, variants, registration, options', () => {
   beforeAll(async () => {
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
   });
@@ -174,17 +180,110 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     expect(wasmFmaConvActive()).toBe(true);
   });
 
-  it('the generated module exports what the kernels call', async () => {
+  it('both generated modules export what the kernels call', async () => {
     // (that the bytes are up to date with wat/conv.mjs: build-wat --check in the activation test)
-    const { PLAIN_MEMORY_WASM } = await import('./wasm-conv.generated.js');
-    const module = new WebAssembly.Module(
-      Uint8Array.from(atob(PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),
+    for (const file of ['./wasm-conv.generated.js', './wasm-conv-plain.generated.js']) {
+      const { PLAIN_MEMORY_WASM } = (await import(file)) as { PLAIN_MEMORY_WASM: string };
+      const module = new WebAssembly.Module(
+        Uint8Array.from(atob(PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),
+      );
+      expect(
+        WebAssembly.Module.exports(module)
+          .map((e) => e.name)
+          .sort(),
+        file,
+      ).toEqual(['conv', 'conv1', 'conv4', 'fgrad', 'pad']);
+    }
+  });
+
+  it('the two variants really run: different bits on a covered convolution, both close to cpu', async () => {
+    const c = CASES[1]!;
+    registerWasmFmaConvKernels('muladd');
+    const muladd = forward(c, false);
+    registerWasmFmaConvKernels('fma');
+    const fma = forward(c, false);
+    expect(Array.from(muladd.conv)).not.toEqual(Array.from(fma.conv));
+    const ref = await onCpu(() => forward(c, false));
+    const abs = await onCpu(() => forward(c, true));
+    expectClose(muladd.conv, ref.conv, abs.conv, 'muladd');
+    expectClose(fma.conv, ref.conv, abs.conv, 'fma');
+  });
+
+  it('rejects an unknown variant with a typed error, keeping the registered one', () => {
+    registerWasmFmaConvKernels('fma');
+    expect(() => registerWasmFmaConvKernels('avx' as unknown as 'fma')).toThrow(
+      InvalidArgumentError,
     );
-    expect(
-      WebAssembly.Module.exports(module)
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(['conv', 'conv1', 'conv4', 'fgrad', 'pad']);
+    expect(wasmConvVariant()).toBe('fma');
+    expect(convVariantAvailable('muladd')).toBe(true);
+  });
+
+  it('register/unregister are idempotent and restore the stock kernels', () => {
+    const stock = () => [tf.getKernel('Conv2D', 'wasm'), tf.getKernel('FusedConv2D', 'wasm')];
+    expect(registerWasmFmaConvKernels()).toEqual([]);
+    expect(unregisterWasmFmaConvKernels()).toEqual(['Conv2D', 'FusedConv2D']);
+    const restored = stock();
+    expect(unregisterWasmFmaConvKernels()).toEqual([]);
+    expect(wasmFmaConvActive()).toBe(false);
+    expect(registerWasmFmaConvKernels()).toEqual(['Conv2D', 'FusedConv2D']);
+    expect(stock()).not.toEqual(restored);
+    unregisterWasmFmaConvKernels();
+    expect(stock()).toEqual(restored);
+    registerWasmFmaConvKernels();
+  });
+
+  it('initBackend: convKernels, relaxedSimd and their variables, checked', async () => {
+    const chose = async (options: Parameters<typeof initBackend>[0]) => {
+      const info = await initBackend({ backend: 'wasm', threads: 1, ...options });
+      expect([info.convKernels, wasmConvVariant()]).toEqual(
+        info.convKernels === 'xnnpack'
+          ? ['xnnpack', null]
+          : ['ebmjs', info.relaxedSimd ? 'fma' : 'muladd'],
+      );
+      return [info.convKernels, info.relaxedSimd];
+    };
+    // relaxed SIMD is on in this process (the flag set above): the default on one thread is FMA
+    expect(await chose({})).toEqual(['ebmjs', true]);
+    expect(await chose({ relaxedSimd: false })).toEqual(['ebmjs', false]);
+    expect(await chose({ convKernels: 'xnnpack' })).toEqual(['xnnpack', false]);
+    // kernelFills names what this call replaced
+    const info = await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+    expect(info.kernelFills).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D']));
+    expect(await chose({ convKernels: 'ebmjs', relaxedSimd: false })).toEqual(['ebmjs', false]);
+    await expect(
+      initBackend({ backend: 'wasm', relaxedSimd: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(InvalidArgumentError);
+    await expect(
+      initBackend({ backend: 'wasm', convKernels: 'mkl' as unknown as 'ebmjs' }),
+    ).rejects.toThrow(/options\.convKernels/);
+    const env = process.env;
+    try {
+      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '0' };
+      expect(await chose({})).toEqual(['ebmjs', false]);
+      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '1' };
+      expect(await chose({})).toEqual(['ebmjs', true]);
+      process.env = { ...env, EBMJS_WASM_CONV: 'xnnpack' };
+      expect(await chose({})).toEqual(['xnnpack', false]);
+      // the option wins over the variable
+      expect(await chose({ convKernels: 'ebmjs' })).toEqual(['ebmjs', true]);
+      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: 'fast' };
+      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_RELAXED_SIMD/);
+      process.env = { ...env, EBMJS_WASM_CONV: 'fast' };
+      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_CONV/);
+    } finally {
+      process.env = env;
+    }
+  });
+});
+
+describe.each(VARIANTS)('ebmjs convolution, %s variant (wasm)', (variant) => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+    registerWasmFmaConvKernels(variant);
+    expect(wasmConvVariant()).toBe(variant);
+  });
+  afterAll(() => {
+    unregisterWasmFmaConvKernels();
   });
 
   it.each(CASES)('Conv2D and FusedConv2D equal the cpu backend: %j', async (c) => {
@@ -205,18 +304,39 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
       tf.fused.conv2d({ x, filter: w8, strides: 1, pad: 'same', bias: b8, activation: 'relu' }),
       tf.fused.conv2d({ x, filter: w8, strides: 1, pad: 'same', activation: 'relu6' }),
     ];
-    const withFma = runs().map((t) => Array.from(t.dataSync()));
+    const ours = runs().map((t) => Array.from(t.dataSync()));
     unregisterWasmFmaConvKernels();
     const stock = runs().map((t) => Array.from(t.dataSync()));
-    registerWasmFmaConvKernels();
-    expect(withFma).toEqual(stock);
-    // and a covered call does not give XNNPACK's bits (the FMA kernel really ran)
-    const covered = () => Array.from(tf.conv2d(x, w8, 1, 'same').dataSync());
-    const fma = covered();
+    registerWasmFmaConvKernels(variant);
+    expect(ours).toEqual(stock);
+    // A covered call runs ebmjs's kernel: it uploads the new filter's panels (kernels/filter-cache)
+    // beside its output, where the stock kernel makes the output only.
+    const be = tf.backend() as unknown as { numDataIds(): number };
+    const newBuffers = (f: () => tf.Tensor) => {
+      clearFilterCache(); // (a miss also frees the panels of filters disposed before)
+      const before = be.numDataIds();
+      const y = f();
+      const added = be.numDataIds() - before;
+      y.dispose();
+      return added;
+    };
+    const fresh = () => tf.tensor4d(values(3 * 3 * 3 * 8, 5), [3, 3, 3, 8]);
+    const w = [fresh(), fresh()];
+    expect(newBuffers(() => tf.conv2d(x, w[0]!, 1, 'same'))).toBe(2);
     unregisterWasmFmaConvKernels();
-    const xnn = covered();
-    registerWasmFmaConvKernels();
-    expect(fma).not.toEqual(xnn);
+    expect(newBuffers(() => tf.conv2d(x, w[1]!, 1, 'same'))).toBe(1);
+    registerWasmFmaConvKernels(variant);
+    tf.dispose(w);
+    if (variant === 'fma') {
+      // and the FMA kernel's bits are not XNNPACK's (one rounding per multiply-add). The muladd
+      // variant gives XNNPACK's bits on this shape: the same summation order, bias first.
+      const covered = () => Array.from(tf.conv2d(x, w8, 1, 'same').dataSync());
+      const fma = covered();
+      unregisterWasmFmaConvKernels();
+      const xnn = covered();
+      registerWasmFmaConvKernels(variant);
+      expect(fma).not.toEqual(xnn);
+    }
     tf.dispose([x, w6, w8, b8]);
   });
 
@@ -403,43 +523,6 @@ describe('relaxed-SIMD FMA convolution (wasm)', () => {
     expect(backend.numDataIds()).toBe(ids);
     tf.dispose([x, w1, w2]);
   });
-
-  it('register/unregister are idempotent and restore the stock kernels', () => {
-    const stock = () => [tf.getKernel('Conv2D', 'wasm'), tf.getKernel('FusedConv2D', 'wasm')];
-    expect(registerWasmFmaConvKernels()).toEqual([]);
-    expect(unregisterWasmFmaConvKernels()).toEqual(['Conv2D', 'FusedConv2D']);
-    const restored = stock();
-    expect(unregisterWasmFmaConvKernels()).toEqual([]);
-    expect(wasmFmaConvActive()).toBe(false);
-    expect(registerWasmFmaConvKernels()).toEqual(['Conv2D', 'FusedConv2D']);
-    expect(stock()).not.toEqual(restored);
-    unregisterWasmFmaConvKernels();
-    expect(stock()).toEqual(restored);
-    registerWasmFmaConvKernels();
-  });
-
-  it('initBackend: relaxedSimd false/true and EBMJS_WASM_RELAXED_SIMD, checked', async () => {
-    let info = await initBackend({ backend: 'wasm', relaxedSimd: false });
-    expect(info.relaxedSimd).toBe(false);
-    expect(wasmFmaConvActive()).toBe(false);
-    info = await initBackend({ backend: 'wasm', relaxedSimd: true });
-    expect(info.relaxedSimd).toBe(true);
-    expect(info.kernelFills).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D']));
-    await expect(
-      initBackend({ backend: 'wasm', relaxedSimd: 'yes' as unknown as boolean }),
-    ).rejects.toThrow(InvalidArgumentError);
-    const env = process.env;
-    try {
-      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '0' };
-      expect((await initBackend({ backend: 'wasm' })).relaxedSimd).toBe(false);
-      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '1' };
-      expect((await initBackend({ backend: 'wasm' })).relaxedSimd).toBe(true);
-      process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: 'fast' };
-      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_RELAXED_SIMD/);
-    } finally {
-      process.env = env;
-    }
-  });
 });
 
 describe('FMA convolution on helper threads (Node, threaded wasm build)', () => {
@@ -452,7 +535,10 @@ describe('FMA convolution on helper threads (Node, threaded wasm build)', () => 
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: false });
   });
 
-  it('splits each convolution with a helper thread: same bits as one thread, equal to cpu', async () => {
+  // (starting the threaded build and its helper takes 3-5 s here)
+  it('splits each convolution with a helper thread: same bits as one thread, equal to cpu', {
+    timeout: 30_000,
+  }, async () => {
     const cases = CASES.slice(0, 5);
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
     expect(helpers()).toBe(0);

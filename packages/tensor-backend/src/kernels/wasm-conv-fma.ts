@@ -1,5 +1,6 @@
 /**
- * `Conv2D` and `FusedConv2D` for the tfjs wasm backend with fused multiply-adds (relaxed SIMD).
+ * `Conv2D` and `FusedConv2D` for the tfjs wasm backend: direct convolutions with fused
+ * multiply-adds (relaxed SIMD), or the same kernels with a multiply and an add.
  *
  * tfjs 4.22's XNNPACK convolutions are built for 128-bit wasm SIMD without FMA: a multiply-add is
  * two instructions, and the book's conv net runs at 6-7 GMAC/s per core here, which is most of an
@@ -12,8 +13,10 @@
  *
  * Relaxed SIMD is standard in V8 11.4+ (Chrome/Edge 114+, Node 22+); Node 20's V8 has it behind
  * `--experimental-wasm-relaxed-simd` ({@link enableRelaxedSimd} sets that flag). Where the engine
- * lacks it ({@link relaxedSimdAvailable}), nothing is registered. Results differ from XNNPACK's
- * by float rounding (one rounding per multiply-add instead of two), not by more.
+ * lacks it ({@link relaxedSimdAvailable}), the `'muladd'` variant (the same kernels assembled with
+ * `f32x4.mul` + `f32x4.add`) runs instead: about 1.35x slower than FMA, still 1.1-1.3x faster per
+ * step than XNNPACK here with the direct gradients (bench/NOTES.md, perf log 18). Results differ
+ * from XNNPACK's by float rounding (with FMA one rounding per multiply-add instead of two).
  *
  * Covered: float32 NHWC, any stride, dilation and padding, output channels a multiple of 4,
  * `FusedConv2D` with a bias and no activation (what `conv2dBias` runs). Anything else goes to the
@@ -22,7 +25,7 @@
  * @module kernels/wasm-conv-fma
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError } from '../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { isNode, nodeModule } from '../node-module.js';
 import {
   CONV,
@@ -48,6 +51,10 @@ import {
 } from './shared.js';
 import { subpixelPhases } from './subpixel.js';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-conv.generated.js';
+import {
+  PLAIN_MEMORY_WASM as MULADD_PLAIN_MEMORY_WASM,
+  SHARED_MEMORY_WASM as MULADD_SHARED_MEMORY_WASM,
+} from './wasm-conv-plain.generated.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -122,11 +129,23 @@ type ConvFunc = (
   last: number,
 ) => void;
 
-const heap = heapModule<ConvExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM);
+/** The kernels with `f32x4.relaxed_madd`, and the same with `f32x4.mul` + `f32x4.add`. */
+const MODULES = {
+  fma: heapModule<ConvExports>(PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM),
+  muladd: heapModule<ConvExports>(MULADD_PLAIN_MEMORY_WASM, MULADD_SHARED_MEMORY_WASM),
+};
+
+/** Which module the kernels run: fused multiply-adds, or a multiply and an add. */
+export type ConvVariant = keyof typeof MODULES;
 
 /** True if this JavaScript engine compiles relaxed-SIMD wasm (the FMA kernels' module) now. */
 export function relaxedSimdAvailable(): boolean {
-  return heap.validate();
+  return MODULES.fma.validate();
+}
+
+/** True if this engine compiles the module of `variant` now (`'muladd'` needs wasm SIMD only). */
+export function convVariantAvailable(variant: ConvVariant): boolean {
+  return MODULES[variant].validate();
 }
 
 /**
@@ -148,9 +167,15 @@ export async function enableRelaxedSimd(): Promise<boolean> {
   return relaxedSimdAvailable();
 }
 
-const state = processState<{ stock: Map<string, tf.KernelConfig> }>('wasm-conv-fma', () => ({
-  stock: new Map(),
-}));
+const state = processState<{ stock: Map<string, tf.KernelConfig>; variant: ConvVariant }>(
+  'wasm-conv-fma',
+  () => ({ stock: new Map(), variant: 'fma' }),
+);
+
+/** The exports of the registered variant's module for a tfjs wasm module. */
+function kernels(be: WasmHeapBackend): ConvExports {
+  return MODULES[state.variant].exportsFor(be);
+}
 const { MARK, isOurs } = kernelMark('wasm-conv-fma');
 
 /**
@@ -222,7 +247,7 @@ function fmaConv(
   bias: TensorInfo | undefined,
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo {
-  const ex = heap.exportsFor(be);
+  const ex = kernels(be);
   const [n, h, w, cin] = x.shape as [number, number, number, number];
   const { filterHeight: kh, filterWidth: kw, outChannels: cout, padInfo: p } = info;
   const k = kh * kw * cin;
@@ -303,7 +328,7 @@ function runConv(
   total: number,
   macs: number,
 ): void {
-  const f = heap.exportsFor(be)[kind] as (...a: number[]) => void;
+  const f = kernels(be)[kind] as (...a: number[]) => void;
   const memory = heapMemory(be);
   // Helper threads pay off from about a million multiply-adds (a wake-up costs 20-50 us).
   if (convHelpers(memory) > 0 && total * macs > 1 << 20) {
@@ -390,9 +415,7 @@ export function fmaInputGrad(
     if (rows.empty || cols.empty) be.typedArrayFromHeap(dx).fill(0);
     let input = heapOffset(be, dy);
     if (pads) {
-      heap
-        .exportsFor(be)
-        .pad(input, scratch + biasBytes, n, oh, ow, co, hp, wp, rows.before, cols.before);
+      kernels(be).pad(input, scratch + biasBytes, n, oh, ow, co, hp, wp, rows.before, cols.before);
       input = scratch + biasBytes;
     }
     const out = heapOffset(be, dx);
@@ -467,7 +490,7 @@ export function fmaFilterGrad(
     }
     let input = heapOffset(be, x);
     if (pads) {
-      heap.exportsFor(be).pad(input, scratch + tableBytes, n, h, w, ci, hp, wp, p.top, p.left);
+      kernels(be).pad(input, scratch + tableBytes, n, h, w, ci, hp, wp, p.top, p.left);
       input = scratch + tableBytes;
     }
     const args = [
@@ -532,14 +555,32 @@ const fusedConv2d: tf.KernelFunc = (args) => {
 };
 
 /**
- * Replaces wasm's `Conv2D` and `FusedConv2D` with the FMA kernels if this engine compiles
- * relaxed SIMD now (see {@link enableRelaxedSimd}); idempotent. `initBackend` calls it as its
- * `relaxedSimd` option says (by default for a one-thread wasm backend).
+ * Replaces wasm's `Conv2D` and `FusedConv2D` with ebmjs's direct convolutions; idempotent.
+ * `variant`: `'fma'` (the default where this engine compiles relaxed SIMD now, see
+ * {@link enableRelaxedSimd}) or `'muladd'` (the same kernels with a multiply and an add, the
+ * default elsewhere). `initBackend` calls it as its `convKernels` option says.
  *
- * @returns the kernel names replaced in this call (`[]` without relaxed SIMD or if already done).
+ * @returns the kernel names replaced in this call (`[]` if already done).
+ * @throws {@link UnsupportedError} where the variant's module does not compile (`'fma'` without
+ *   relaxed SIMD);
+ *   {@link InvalidArgumentError} for another variant.
  */
-export function registerWasmFmaConvKernels(): string[] {
-  if (!relaxedSimdAvailable()) return [];
+export function registerWasmFmaConvKernels(
+  variant: ConvVariant = relaxedSimdAvailable() ? 'fma' : 'muladd',
+): string[] {
+  if (variant !== 'fma' && variant !== 'muladd') {
+    throw new InvalidArgumentError('variant', `must be 'fma' or 'muladd', got ${String(variant)}`);
+  }
+  if (!convVariantAvailable(variant)) {
+    throw new UnsupportedError(
+      variant === 'fma'
+        ? "variant 'fma': this JavaScript engine cannot compile relaxed-SIMD wasm now (see enableRelaxedSimd)"
+        : "variant 'muladd': this JavaScript engine cannot compile SIMD wasm",
+    );
+  }
+  // Helper threads (if any) were started with the other module: they finish their current
+  // call and are started again with this one by setFmaConvThreads (initBackend does that).
+  state.variant = variant;
   // Keep the stock setupFunc: it binds the stock function when a wasm backend initialises.
   return replaceStockKernels(
     'registerWasmFmaConvKernels',
@@ -555,15 +596,20 @@ export function registerWasmFmaConvKernels(): string[] {
   );
 }
 
+/** The module variant the registered kernels run (see {@link registerWasmFmaConvKernels}), or `null` if they are not registered. */
+export function wasmConvVariant(): ConvVariant | null {
+  return wasmFmaConvActive() ? state.variant : null;
+}
+
 /** Puts the stock `Conv2D` and `FusedConv2D` back. @returns the names restored. */
 export function unregisterWasmFmaConvKernels(): string[] {
   return restoreStockKernels(NAMES, state.stock, isOurs);
 }
 
 /**
- * Runs the FMA convolutions on `threads` threads of a wasm backend whose heap is shared (tfjs's
- * threaded build in Node): starts `threads - 1` helper threads (kernels/conv-threads), or stops
- * them for 1. Elsewhere (a plain heap, browsers) it stops any helpers and returns 1.
+ * Runs ebmjs's convolutions on `threads` threads of a wasm backend whose heap is shared (tfjs's
+ * threaded build in Node): starts `threads - 1` helper threads (kernels/conv-threads) with the
+ * registered variant's module, or stops them for 1. Elsewhere (a plain heap, browsers) it stops any helpers and returns 1.
  *
  * @returns the number of threads the FMA convolutions run on now.
  */
@@ -576,11 +622,11 @@ export async function setFmaConvThreads(
     await stopConvHelpers();
     return 1;
   }
-  await startConvHelpers(memory, heap.compiled(true), threads - 1);
+  await startConvHelpers(memory, MODULES[state.variant].compiled(true), threads - 1);
   return threads;
 }
 
-/** True while the FMA kernels are registered for wasm. */
+/** True while ebmjs's convolution kernels (either variant) are registered for wasm. */
 export function wasmFmaConvActive(): boolean {
   return isOurs(tf.getKernel('Conv2D', BACKEND));
 }
