@@ -328,6 +328,11 @@ async function checkLivePage(query, screenshot) {
     assert.ok(Math.abs(v - want.conv[i]) <= 1e-5, `conv[${i}]: got ${v}, want ${want.conv[i]}`);
   });
   assert.equal(await page.getByTestId('matmul-sum').textContent(), String(got.matmul.sum));
+  assert.equal(
+    await page.getByTestId('conv-kernels').textContent(),
+    got.info?.convKernels ?? 'n/a',
+    'convolutions shown on the page',
+  );
   assert.ok(Number.isFinite(got.ms) && got.ms >= 0, 'time is reported');
   await page.screenshot({ path: join(resultsDir, screenshot), fullPage: true });
   assert.deepEqual(errs, [], 'no console errors, page errors or failed requests');
@@ -352,6 +357,11 @@ test('live backend page: wasm (served .wasm files, cross-origin isolated, thread
   assert.equal(got.info.threads, got.info.threadCount > 1);
   // Chromium has relaxed SIMD: the FMA convolutions run by default on a 1-thread backend
   assert.equal(got.info.relaxedSimd, got.info.threadCount === 1, 'FMA convolutions on 1 thread');
+  assert.equal(
+    got.info.convKernels,
+    got.info.threadCount === 1 ? 'ebmjs' : 'xnnpack',
+    "ebmjs's convolutions on 1 thread, XNNPACK's pool with more",
+  );
   console.log(
     `# wasm: threadedBuild=${got.info.threadedBuild} threadCount=${got.info.threadCount} relaxedSimd=${got.info.relaxedSimd} compute=${got.ms.toFixed(1)} ms init=${got.initMs.toFixed(0)} ms`,
   );
