@@ -55,7 +55,7 @@ export const MODULES = [
   {
     source: 'wat/conv.mjs',
     options: { fma: false },
-    target: 'src/kernels/wasm-conv-plain.generated.ts',
+    target: 'src/kernels/wasm-conv-muladd.generated.ts',
     features: {},
   },
 ];

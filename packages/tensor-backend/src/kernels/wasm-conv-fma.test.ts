@@ -182,7 +182,7 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
 
   it('both generated modules export what the kernels call', async () => {
     // (that the bytes are up to date with wat/conv.mjs: build-wat --check in the activation test)
-    for (const file of ['./wasm-conv.generated.js', './wasm-conv-plain.generated.js']) {
+    for (const file of ['./wasm-conv.generated.js', './wasm-conv-muladd.generated.js']) {
       const { PLAIN_MEMORY_WASM } = (await import(file)) as { PLAIN_MEMORY_WASM: string };
       const module = new WebAssembly.Module(
         Uint8Array.from(atob(PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),

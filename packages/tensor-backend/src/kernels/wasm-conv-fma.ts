@@ -54,7 +54,7 @@ import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './wasm-conv.generated.js'
 import {
   PLAIN_MEMORY_WASM as MULADD_PLAIN_MEMORY_WASM,
   SHARED_MEMORY_WASM as MULADD_SHARED_MEMORY_WASM,
-} from './wasm-conv-plain.generated.js';
+} from './wasm-conv-muladd.generated.js';
 
 type TensorInfo = tf.TensorInfo;
 
