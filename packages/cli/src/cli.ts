@@ -3,7 +3,12 @@
  *
  * @module cli
  */
-import { type BackendName, enableRelaxedSimd, initBackend } from '@ebmjs/tensor-backend';
+import {
+  type BackendName,
+  type ConvKernels,
+  enableRelaxedSimd,
+  initBackend,
+} from '@ebmjs/tensor-backend';
 import {
   Command,
   InvalidArgumentError as CommanderArgError,
@@ -151,7 +156,7 @@ async function useBackend(
     backend?: string;
     threads?: number;
     relaxedSimd?: boolean;
-    convKernels?: 'ebmjs' | 'xnnpack';
+    convKernels?: ConvKernels;
   },
   io: Io,
   quiet: boolean,
