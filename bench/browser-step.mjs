@@ -38,9 +38,11 @@ import { BATCH, cdTrainer, SGLD, STEPS, sgldChain } from './cd-pipeline.mjs';
 import {
   assertChecks,
   benchDir,
+  bundlePage,
   fmtMs,
   fmtRatio,
   interleave,
+  launchChromium,
   loadavg,
   machineInfo,
   SETTLE_MS,
@@ -53,46 +55,11 @@ export const name = 'browser-step';
 export const description =
   "ebmjs's CD pipeline (convEnergyNet + sgld + ReplayBuffer + createCDTrainer, batch 128) in headless Chromium on tfjs wasm (threads on with COOP/COEP, off without), bundled with esbuild: ms per Langevin step and per training iteration vs PyTorch CPU 1 and 2 threads (and Node wasm), interleaved";
 
-const CHROMIUM = process.env.EBMJS_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
-
-/** Bundles the page script into `dir`/bundle.js; returns its size in bytes. */
-async function bundle(dir) {
-  const esbuild = await import('esbuild');
-  const out = join(dir, 'bundle.js');
-  const result = await esbuild.build({
-    entryPoints: [join(benchDir, 'browser-step.page.mjs')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    outfile: out,
-    logLevel: 'error',
-    metafile: true,
-    // @ebmjs/cd-trainer's file checkpoints import('node:fs/promises') with a literal specifier,
-    // which esbuild cannot resolve for the browser; the import only runs when a checkpoint is
-    // written to disk, so leave node:* out of the bundle.
-    external: ['node:*'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  return {
-    path: out,
-    bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes,
-  };
-}
 
 /**
  * Serves /<variant>/index.html, /<variant>/bundle.js and /<variant>/wasm/*.wasm for the variants
@@ -222,11 +189,10 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   try {
     // ---- bundle, serve, launch ----
     const t0 = performance.now();
-    const bundled = await bundle(dir);
+    const bundled = await bundlePage(join(benchDir, 'browser-step.page.mjs'), dir);
     const bundleMs = performance.now() - t0;
     server = await serve(bundled.path);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     log(
       `bundle ${(bundled.bytes / 2 ** 20).toFixed(1)} MiB in ${bundleMs.toFixed(0)} ms (${basename(dir)}); ` +
         `chromium ${browser.version()}; ${server.origin}`,

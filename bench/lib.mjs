@@ -279,3 +279,31 @@ export function assertChecks(bench, checks, log) {
     throw new Error(`${bench} checks failed: ${failed.map(([k, v]) => `${k} = ${v}`).join('; ')}`);
   }
 }
+
+// Debian's Chromium, its flags and a launcher, shared with the docs e2e.
+export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../scripts/chromium.mjs';
+
+/** Bundles the browser page script `entry` with esbuild into `dir`/bundle.js: { path, bytes }. */
+export async function bundlePage(entry, dir) {
+  const esbuild = await import('esbuild');
+  const out = join(dir, 'bundle.js');
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    outfile: out,
+    logLevel: 'error',
+    metafile: true,
+    // @ebmjs/cd-trainer's file checkpoints import('node:fs/promises') with a literal specifier,
+    // which esbuild cannot resolve for the browser; the import only runs when a checkpoint is
+    // written to disk, so leave node:* out of the bundle.
+    external: ['node:*'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  return {
+    path: out,
+    bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes,
+  };
+}

@@ -13,6 +13,7 @@ const BENCHES = {
   'conv-step': './conv-step.mjs',
   'cd-iteration': './cd-iteration.mjs',
   'browser-step': './browser-step.mjs',
+  'webgl-step': './webgl-step.mjs',
   'rbm-sklearn': './rbm-sklearn.mjs',
   'score-matching': './score-matching.mjs',
 };

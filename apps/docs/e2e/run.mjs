@@ -14,13 +14,12 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, test as nodeTest } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../../scripts/chromium.mjs';
 import { discoverPackages } from '../config/packages.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const resultsDir = join(root, 'test-results');
 const repoResultsDir = join(root, '../../test-results');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULT_TIMEOUT_MS = 60_000;
 
 // ---- expected values, computed independently of the page (same formulas as src/scripts/demo-compute.ts)
@@ -28,6 +27,33 @@ const N = 64;
 const matA = (i, k) => (((7 * i + 3 * k) % 11) - 5) / 8;
 const matB = (k, j) => (((5 * k + 2 * j) % 13) - 6) / 16;
 const GRAD_POINTS = [-2, -1, -0.5, 0, 0.5, 1, 2];
+
+// keep in sync with src/scripts/demo-compute.ts
+const SGLD_X = [0.5, -2, Number.NaN, 1, 3, -0.25, 0, 7, -7, 2, 1e-3, -1e-3, 4, 5, -5];
+const SGLD_G = [1, Number.NaN, 0.5, -Infinity, 2, -3, 0.1, 0, 1, -1, Infinity, 0.2, -0.2, 9, -9];
+const SGLD_CASES = [
+  { stepSize: 0.5, gradClip: 1, clamp: [-1.5, 1.5] },
+  { stepSize: 2 },
+  { stepSize: -1, clamp: [0, 3] },
+  { stepSize: 0.3, gradClip: 0.25 },
+];
+
+/**
+ * sgldUpdate per value, in float32 steps: clip g, x - c * stepSize, clamp; NaN stays NaN (Math.min
+ * and Math.max keep it), an infinite g is clipped, x - inf is -inf unless clamped.
+ */
+function expectedSgld() {
+  const f = Math.fround;
+  return SGLD_CASES.map(({ stepSize, gradClip, clamp }) =>
+    SGLD_X.map((v, i) => {
+      const x = f(v + i / 100);
+      const g = f(SGLD_G[i]);
+      const c = gradClip === undefined ? g : Math.min(Math.max(g, -gradClip), gradClip);
+      const y = f(x - f(c * f(stepSize)));
+      return clamp ? Math.min(Math.max(y, clamp[0]), clamp[1]) : y;
+    }),
+  );
+}
 
 function expected() {
   let sum = 0;
@@ -45,7 +71,20 @@ function expected() {
     }
   }
   const grad = GRAD_POINTS.map((x) => 2 * x * Math.sin(x) + x * x * Math.cos(x));
-  return { sum, trace, first: c(0, 0), last: c(N - 1, N - 1), grad, conv: expectedConv() };
+  const swishGrad = GRAD_POINTS.map((x) => {
+    const sg = 1 / (1 + Math.exp(-x));
+    return sg + x * sg * (1 - sg);
+  });
+  return {
+    sum,
+    trace,
+    first: c(0, 0),
+    last: c(N - 1, N - 1),
+    grad,
+    conv: expectedConv(),
+    swishGrad,
+    sgld: expectedSgld(),
+  };
 }
 
 /**
@@ -182,18 +221,7 @@ before(async () => {
   }
   mkdirSync(resultsDir, { recursive: true });
   server = await startPreview();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -327,6 +355,31 @@ async function checkLivePage(query, screenshot) {
   got.conv.forEach((v, i) => {
     assert.ok(Math.abs(v - want.conv[i]) <= 1e-5, `conv[${i}]: got ${v}, want ${want.conv[i]}`);
   });
+  // ebmjs's swish gradient and SGLD update (fused kernels on wasm and webgl, stock ops on cpu)
+  got.swishGrad.forEach((g, i) => {
+    assert.ok(
+      Math.abs(g - want.swishGrad[i]) <= gradTol,
+      `swish'(${GRAD_POINTS[i]}): got ${g}, want ${want.swishGrad[i]}`,
+    );
+  });
+  want.sgld.forEach((row, k) => {
+    row.forEach((w, i) => {
+      const g = got.sgld[k][i];
+      const where = `sgldUpdate case ${k} value ${i}: got ${g}, want ${w}`;
+      // NaN and infinities exactly; values to float32 rounding (a GPU may fuse x - c * step)
+      if (!Number.isFinite(w)) assert.equal(g, String(w), where);
+      else
+        assert.ok(
+          typeof g === 'number' && Math.abs(g - w) <= 1e-6 * Math.max(1, Math.abs(w)),
+          where,
+        );
+    });
+  });
+  if (got.backend === 'webgl' || got.backend === 'wasm') {
+    for (const k of ['EbmSgldUpdate', 'EbmSwishGrad']) {
+      assert.ok(got.info.kernelFills.includes(k), `${got.backend} registers ${k}`);
+    }
+  }
   assert.equal(await page.getByTestId('matmul-sum').textContent(), String(got.matmul.sum));
   assert.equal(
     await page.getByTestId('conv-kernels').textContent(),

@@ -27,6 +27,7 @@ import { registerWasmRandomKernels } from './kernels/wasm-random.js';
 import { registerWasmReduceKernels } from './kernels/wasm-reduce.js';
 import { registerWasmSgldKernel } from './kernels/wasm-sgld.js';
 import { registerWasmZeroCopyKernels } from './kernels/wasm-zero-copy.js';
+import { registerWebglFusedKernels } from './kernels/webgl-fused.js';
 import { isNode, nodeEnv } from './node-module.js';
 import {
   checkThreads,
@@ -149,6 +150,8 @@ const kernelFills = new Map<string, () => string[]>([
       ...registerWasmReduceKernels(),
     ],
   ],
+  // webgl: the SGLD update and swish's gradient in one shader pass each (kernels/webgl-fused)
+  ['webgl', () => registerWebglFusedKernels()],
 ]);
 
 /**

@@ -66,6 +66,7 @@ export {
   registerWasmZeroCopyKernels,
   unregisterWasmZeroCopyKernels,
 } from './kernels/wasm-zero-copy.js';
+export { registerWebglFusedKernels, unregisterWebglFusedKernels } from './kernels/webgl-fused.js';
 export { nodeModule } from './node-module.js';
 export {
   type ActivationName,

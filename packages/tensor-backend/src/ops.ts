@@ -101,10 +101,11 @@ export function logSigmoid<T extends tf.Tensor>(x: T): T {
  * its own gradient: swish'(x) = s + x s (1 - s) with s = sigmoid(x), written with this module's
  * sigmoid when the backward pass is recorded (higher orders), else s + y (1 - s) from the saved
  * s and y = x s (4 kernels instead of the 7 of differentiating `mul(x, sigmoid(x))`; on wasm one
- * SIMD kernel forward and one backward, see kernels/wasm-activations).
+ * SIMD kernel forward and one backward, see kernels/wasm-activations; on WebGL 2 one shader pass
+ * backward, see kernels/webgl-fused).
  */
 export const swish: Unary = (() => {
-  // Fused kernels (one pass forward, one backward) where the active backend has them: wasm.
+  // Fused kernels where the active backend has them: wasm (forward and backward), webgl (backward).
   const fused = (name: string, t: tf.Tensor) => t.dtype === 'float32' && activeBackendHas(name);
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     let s: tf.Tensor;

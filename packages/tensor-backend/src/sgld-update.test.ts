@@ -7,6 +7,7 @@ import {
   SGLD_UPDATE_KERNEL,
   unregisterWasmSgldKernel,
 } from './kernels/wasm-sgld.js';
+import { registerWebglFusedKernels, unregisterWebglFusedKernels } from './kernels/webgl-fused.js';
 import { sgldUpdate } from './sgld-update.js';
 
 /** Values spread over [-3, 3) with gradients beyond any clip, and a few exact bounds. */
@@ -111,5 +112,13 @@ describe('sgldUpdate', () => {
     for (let i = 0; i < 20; i++) sgldUpdate(x, g, OPTIONS[0]!).dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, g]);
+  });
+
+  it('has a webgl kernel only where a webgl backend exists (the docs e2e checks it in Chromium)', () => {
+    // Node has no webgl backend: nothing is registered, nothing to remove, the ops stay stock
+    expect(tf.findBackendFactory('webgl')).toBeFalsy();
+    expect(registerWebglFusedKernels()).toEqual([]);
+    expect(tf.getKernel(SGLD_UPDATE_KERNEL, 'webgl')).toBeUndefined();
+    expect(unregisterWebglFusedKernels()).toEqual([]);
   });
 });

@@ -22,9 +22,10 @@ export interface SgldUpdateOptions {
 /**
  * `clamp(x - stepSize * clip(g, -gradClip, gradClip), lo, hi)`: the update of the book's SGLD
  * step (also a projected, clipped gradient step in general). Where the active backend has the
- * `EbmSgldUpdate` kernel (wasm, registered by `initBackend`) this is one pass over the data; else
- * `clipByValue`, `mul`, `sub`, `clipByValue`. Both give the same bits (the same float32 operations
- * in the same order). Not differentiable (a sampler step, run outside any gradient tape).
+ * `EbmSgldUpdate` kernel (wasm and WebGL 2, registered by `initBackend`) this is one pass over the
+ * data; else `clipByValue`, `mul`, `sub`, `clipByValue`. On wasm both give the same bits (the same
+ * float32 operations in the same order); on webgl the same values to float32 rounding. Not
+ * differentiable (a sampler step, run outside any gradient tape).
  *
  * @throws InvalidArgumentError for a bad step size, clip or clamp; ShapeError if `g`'s shape is not `x`'s.
  */

@@ -1,5 +1,6 @@
 // The small computation shown on /live/backend/. e2e/run.mjs recomputes the same numbers in plain
 // Node from the same formulas, so keep the two in sync.
+import { sgldUpdate, swish } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 
 export const N = 64;
@@ -25,6 +26,39 @@ export function convW(a: number, b: number, c: number, o: number): number {
 /** Points where the gradient of f(x) = sum(x^2 sin x) is evaluated. */
 export const GRAD_POINTS = [-2, -1, -0.5, 0, 0.5, 1, 2];
 
+/**
+ * ebmjs's fused SGLD update (one kernel on wasm and webgl) on a [1, 3, 5, 1] batch: odd sizes (a
+ * packed webgl texture holds 2 x 2 values, so texels are partly empty), NaN and infinities next to
+ * values that must be clipped and clamped. x[i] = SGLD_X[i] + i / 100.
+ */
+export const SGLD_X = [0.5, -2, Number.NaN, 1, 3, -0.25, 0, 7, -7, 2, 1e-3, -1e-3, 4, 5, -5];
+export const SGLD_G = [
+  1,
+  Number.NaN,
+  0.5,
+  -Infinity,
+  2,
+  -3,
+  0.1,
+  0,
+  1,
+  -1,
+  Infinity,
+  0.2,
+  -0.2,
+  9,
+  -9,
+];
+export const SGLD_CASES: { stepSize: number; gradClip?: number; clamp?: [number, number] }[] = [
+  { stepSize: 0.5, gradClip: 1, clamp: [-1.5, 1.5] },
+  { stepSize: 2 },
+  { stepSize: -1, clamp: [0, 3] },
+  { stepSize: 0.3, gradClip: 0.25 },
+];
+
+/** JSON has no NaN or infinities: such values travel as strings. */
+export const encode = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
+
 export interface DemoResult {
   backend: string;
   matmul: { sum: number; trace: number; first: number; last: number };
@@ -33,6 +67,10 @@ export interface DemoResult {
   conv: number[];
   /** milliseconds for the computation, including reading the results back */
   ms: number;
+  /** d/dx sum(swish(x)) at GRAD_POINTS (ebmjs's swish: one fused gradient kernel on wasm/webgl) */
+  swishGrad: number[];
+  /** sgldUpdate(x, g, c) for each of SGLD_CASES, values {@link encode}d */
+  sgld: (number | string)[][];
 }
 
 function fill(f: (r: number, c: number) => number): Float32Array {
@@ -83,11 +121,28 @@ export async function runDemo(): Promise<DemoResult> {
   const [sv, gv, cv] = await Promise.all([stats.data(), grad.data(), conv.data()]);
   const ms = performance.now() - t0;
   tf.dispose([stats, grad, conv]);
+  const swishGrad = tf.tidy(() =>
+    Array.from(
+      tf
+        .grad((x) => tf.sum(swish(x)))(tf.tensor1d(GRAD_POINTS))
+        .dataSync(),
+    ),
+  );
+  const sgld = tf.tidy(() => {
+    const x = tf.tensor4d(
+      SGLD_X.map((v, i) => v + i / 100),
+      [1, 3, 5, 1],
+    );
+    const g = tf.tensor4d(SGLD_G, [1, 3, 5, 1]);
+    return SGLD_CASES.map((c) => Array.from(sgldUpdate(x, g, c).dataSync()).map(encode));
+  });
   return {
     backend: tf.getBackend(),
     matmul: { sum: sv[0]!, trace: sv[1]!, first: sv[2]!, last: sv[3]! },
     grad: Array.from(gv),
     conv: Array.from(cv),
     ms,
+    swishGrad,
+    sgld,
   };
 }

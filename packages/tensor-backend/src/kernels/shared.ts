@@ -84,16 +84,21 @@ export function restoreStockKernels(
 }
 
 /**
- * Registers wasm kernels of ebmjs's own (names no stock kernel has), each config carrying the
- * module's `MARK`; names already registered are skipped. @returns the names registered now.
+ * Registers kernels of ebmjs's own (names no stock kernel has) for `backendName` (default wasm),
+ * each config carrying the module's `MARK`; names already registered are skipped.
+ * @returns the names registered now.
  */
-export function registerOwnKernels(kernels: Record<string, tf.KernelFunc>, MARK: symbol): string[] {
+export function registerOwnKernels(
+  kernels: Record<string, tf.KernelFunc>,
+  MARK: symbol,
+  backendName = 'wasm',
+): string[] {
   const done: string[] = [];
   for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
-    if (tf.getKernel(kernelName, 'wasm')) continue;
+    if (tf.getKernel(kernelName, backendName)) continue;
     tf.registerKernel({
       kernelName,
-      backendName: 'wasm',
+      backendName,
       kernelFunc,
       [MARK]: true,
     } as tf.KernelConfig);
@@ -102,15 +107,16 @@ export function registerOwnKernels(kernels: Record<string, tf.KernelFunc>, MARK:
   return done;
 }
 
-/** Removes the wasm kernels among `names` that `isOurs`. @returns the names removed. */
+/** Removes the kernels among `names` of `backendName` (default wasm) that `isOurs`. @returns the names removed. */
 export function unregisterOwnKernels(
   names: readonly string[],
   isOurs: (config: tf.KernelConfig | undefined) => boolean,
+  backendName = 'wasm',
 ): string[] {
   const done: string[] = [];
   for (const name of names) {
-    if (!isOurs(tf.getKernel(name, 'wasm'))) continue;
-    tf.unregisterKernel(name, 'wasm');
+    if (!isOurs(tf.getKernel(name, backendName))) continue;
+    tf.unregisterKernel(name, backendName);
     done.push(name);
   }
   return done;
