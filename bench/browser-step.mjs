@@ -39,6 +39,8 @@ import {
   assertChecks,
   benchDir,
   bundlePage,
+  CHROMIUM,
+  CHROMIUM_ARGS,
   fmtMs,
   fmtRatio,
   interleave,
