@@ -420,6 +420,12 @@ test('live backend page: wasm (served .wasm files, cross-origin isolated, thread
   );
 });
 
+test('live backend page: webgl with unpacked textures (the fused kernels in both layouts)', async () => {
+  const got = await checkLivePage('?backend=webgl&webglPack=0', 'live-backend-webgl-unpacked.png');
+  assert.equal(got.backend, 'webgl');
+  assert.equal(got.webglPack, false, 'WEBGL_PACK off');
+});
+
 test('live backend page: cpu', async () => {
   const got = await checkLivePage('?backend=cpu', 'live-backend-cpu.png');
   assert.equal(got.backend, 'cpu');
