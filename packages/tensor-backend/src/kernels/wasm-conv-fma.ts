@@ -239,6 +239,44 @@ function withScratch<T>(be: WasmHeapBackend, bytes: number, body: (ptr: number) 
   }
 }
 
+/** Zero padding of an NHWC tensor: rows before/after, columns before/after. */
+interface Padding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/**
+ * The padded geometry of NHWC `shape` under `pad`: padded height and width, and the scratch bytes
+ * a padded copy needs (0 when nothing pads: the kernels then read the tensor itself).
+ */
+function paddedGeometry(shape: readonly number[], pad: Padding) {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const hp = h + pad.top + pad.bottom;
+  const wp = w + pad.left + pad.right;
+  const bytes = hp === h && wp === w ? 0 : n * hp * wp * c * 4;
+  return { hp, wp, bytes };
+}
+
+/**
+ * Where a kernel reads `t` from: `t` itself, or (when `geometry` pads) its zero-padded copy written
+ * to the scratch at `dst`.
+ */
+function paddedInput(
+  be: WasmHeapBackend,
+  t: TensorInfo,
+  pad: Padding,
+  geometry: ReturnType<typeof paddedGeometry>,
+  dst: number,
+): number {
+  const src = heapOffset(be, t);
+  if (geometry.bytes === 0) return src;
+  const [n, h, w, c] = t.shape as [number, number, number, number];
+  kernels(be).pad(src, dst, n, h, w, c, geometry.hp, geometry.wp, pad.top, pad.left);
+  return dst;
+}
+
 /** Runs the FMA convolution (bias optional) and returns its output. */
 function fmaConv(
   be: WasmHeapBackend,
@@ -247,8 +285,7 @@ function fmaConv(
   bias: TensorInfo | undefined,
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo {
-  const ex = kernels(be);
-  const [n, h, w, cin] = x.shape as [number, number, number, number];
+  const [n, , , cin] = x.shape as [number, number, number, number];
   const { filterHeight: kh, filterWidth: kw, outChannels: cout, padInfo: p } = info;
   const k = kh * kw * cin;
   // 4 output channels: the 4-wide kernel (the 8-wide one would compute half empty panels)
@@ -264,21 +301,14 @@ function fmaConv(
     },
   );
   const out = be.makeOutput([n, info.outHeight, info.outWidth, cout], 'float32');
-  const hp = h + p.top + p.bottom;
-  const wp = w + p.left + p.right;
-  const pads = p.top + p.bottom + p.left + p.right > 0;
+  const { hp, wp, bytes } = paddedGeometry(x.shape, p);
   // Scratch: the padded bias (zeros without a bias) and, if the conv pads, the padded input.
   const biasBytes = padded * 4;
-  const scratchBytes = biasBytes + (pads ? n * hp * wp * cin * 4 : 0);
-  withScratch(be, scratchBytes, (scratch) => {
+  withScratch(be, biasBytes + bytes, (scratch) => {
     const biasView = new Float32Array(heapMemory(be).buffer, scratch, padded);
     biasView.fill(0);
     if (bias !== undefined) biasView.set(be.typedArrayFromHeap(bias));
-    let input = heapOffset(be, x);
-    if (pads) {
-      ex.pad(input, scratch + biasBytes, n, h, w, cin, hp, wp, p.top, p.left);
-      input = scratch + biasBytes;
-    }
+    const input = paddedInput(be, x, p, { hp, wp, bytes }, scratch + biasBytes);
     const args = [
       input,
       heapOffset(be, packed as TensorInfo),
@@ -404,20 +434,15 @@ export function fmaInputGrad(
       }),
   );
   const dx = be.makeOutput([n, ih, iw, ci], 'float32');
-  const hp = oh + rows.before + rows.after;
-  const wp = ow + cols.before + cols.after;
-  const pads = rows.before + rows.after + cols.before + cols.after > 0;
+  const dyPad = { top: rows.before, bottom: rows.after, left: cols.before, right: cols.after };
+  const geometry = paddedGeometry(dy.shape, dyPad);
+  const { hp, wp } = geometry;
   const biasBytes = padded * 4;
-  const scratchBytes = biasBytes + (pads ? n * hp * wp * co * 4 : 0);
-  withScratch(be, scratchBytes, (scratch) => {
+  withScratch(be, biasBytes + geometry.bytes, (scratch) => {
     new Float32Array(heapMemory(be).buffer, scratch, padded).fill(0);
     // phases no tap reaches (a kernel smaller than its stride) stay zero
     if (rows.empty || cols.empty) be.typedArrayFromHeap(dx).fill(0);
-    let input = heapOffset(be, dy);
-    if (pads) {
-      kernels(be).pad(input, scratch + biasBytes, n, oh, ow, co, hp, wp, rows.before, cols.before);
-      input = scratch + biasBytes;
-    }
+    const input = paddedInput(be, dy, dyPad, geometry, scratch + biasBytes);
     const out = heapOffset(be, dx);
     live.forEach(({ pr, pc }, i) => {
       const top = rows.before + pr.c - pr.taps + 1;
@@ -462,7 +487,7 @@ export function fmaFilterGrad(
   dy: TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo | null {
-  const { inChannels: ci, outChannels: co, batchSize: n, inHeight: h, inWidth: w } = info;
+  const { inChannels: ci, outChannels: co, batchSize: n } = info;
   const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, padInfo: p } = info;
   if (co % 8 !== 0 || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
   if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return null;
@@ -473,13 +498,11 @@ export function fmaFilterGrad(
     be.typedArrayFromHeap(dw).fill(0);
     return dw;
   }
-  const hp = h + p.top + p.bottom;
-  const wp = w + p.left + p.right;
-  const pads = p.top + p.bottom + p.left + p.right > 0;
+  const geometry = paddedGeometry(x.shape, p);
+  const { hp, wp } = geometry;
   // scratch: the window-offset table, then (if the conv pads) the padded x
   const tableBytes = total * 4;
-  const scratchBytes = tableBytes + (pads ? n * hp * wp * ci * 4 : 0);
-  withScratch(be, scratchBytes, (scratch) => {
+  withScratch(be, tableBytes + geometry.bytes, (scratch) => {
     const table = new Int32Array(heapMemory(be).buffer, scratch, total);
     const { strideHeight: sh, strideWidth: sw } = info;
     let k = 0;
@@ -488,11 +511,7 @@ export function fmaFilterGrad(
         for (let j = 0; j < ow; j++) table[k++] = ((b * hp + i * sh) * wp + j * sw) * ci * 4;
       }
     }
-    let input = heapOffset(be, x);
-    if (pads) {
-      kernels(be).pad(input, scratch + tableBytes, n, h, w, ci, hp, wp, p.top, p.left);
-      input = scratch + tableBytes;
-    }
+    const input = paddedInput(be, x, p, geometry, scratch + tableBytes);
     const args = [
       input,
       heapOffset(be, dy),
