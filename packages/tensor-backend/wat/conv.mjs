@@ -1,7 +1,8 @@
-// Source of the FMA convolution module (@ebmjs/tensor-backend, kernels/wasm-conv-fma.ts): returns
-// its WAT text, which scripts/build-wat.mjs assembles (plain and shared memory) into
-// src/kernels/wasm-conv.generated.ts. Written as a generator because the kernel is unrolled over
-// the MR output pixels of a tile.
+// Source of the convolution modules (@ebmjs/tensor-backend, kernels/wasm-conv-fma.ts): returns
+// their WAT text, which scripts/build-wat.mjs assembles (plain and shared memory) into
+// src/kernels/wasm-conv.generated.ts (fused multiply-adds) and wasm-conv-muladd.generated.ts
+// (`{ fma: false }`). Written as a generator because the kernel is unrolled over the MR output
+// pixels of a tile.
 //
 // Measured choices (bench/NOTES.md, perf log 11): tiles of 4 pixels x 8 channels (`conv`), or
 // 8 pixels x 4 channels (`conv4`, for 4 output channels, which `conv` would compute half empty),

@@ -78,7 +78,7 @@ function elementwise(
   );
 }
 
-/** `select(a, b, cond)`: b where cond (NaN-safe, unlike mix with a float weight). */
+/** GLSL for `b` where `cond`, else `a` (a bvec4 mix selects, so NaN in `a` or `b` stays put). */
 const pick = (T: string, a: string, b: string, cond: string) =>
   T === 'vec4' ? `mix(${a}, ${b}, ${cond})` : `(${cond} ? ${b} : ${a})`;
 
