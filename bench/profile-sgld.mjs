@@ -3,13 +3,20 @@
 // time of kernels called from inside a kernel, as the fills do, is subtracted from the caller).
 // `--iteration`: profile whole training iterations instead (createCDTrainer + ReplayBuffer, 60
 // steps + Adam, MNIST batch); per-kernel numbers are then per iteration.
-//   node bench/profile-sgld.mjs [--steps 20] [--batch 128] [--iteration]
+// `--variant fma|muladd|native`: which of ebmjs's convolution kernels run (default: initBackend's).
+//   node bench/profile-sgld.mjs [--steps 20] [--batch 128] [--iteration] [--variant native]
 import { createCDTrainer } from '@ebmjs/cd-trainer';
 import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
 import { disposeState, sgld } from '@ebmjs/langevin';
 import { ReplayBuffer } from '@ebmjs/replay-buffer';
-import { createRng, initBackend } from '@ebmjs/tensor-backend';
+import {
+  createRng,
+  enableRelaxedSimd,
+  initBackend,
+  loadNativeConvKernels,
+  registerWasmFmaConvKernels,
+} from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 
 const args = process.argv.slice(2);
@@ -17,6 +24,10 @@ const arg = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1
 const STEPS = Number(arg('steps', '20'));
 const BATCH = Number(arg('batch', '128'));
 await initBackend({ backend: 'wasm' });
+const variant = arg('variant', undefined);
+if (variant === 'fma') await enableRelaxedSimd();
+if (variant === 'native') await loadNativeConvKernels();
+if (variant !== undefined) registerWasmFmaConvKernels(variant);
 
 const stats = new Map();
 const childTime = [];

@@ -18,6 +18,8 @@ import {
   createRng,
   enableRelaxedSimd,
   initBackend,
+  loadNativeConvKernels,
+  nativeConvStatus,
   Rng,
   registerWasmActivationKernels,
   registerWasmFmaConvKernels,
@@ -152,6 +154,16 @@ const toggles = {
     before: () => registerWasmFmaConvKernels('muladd'),
     after: () => registerWasmFmaConvKernels('fma'),
   }),
+  // ebmjs's wasm FMA convolutions -> @ebmjs/native-conv's native kernels (perf log 20).
+  native: () => ({
+    before: () => registerWasmFmaConvKernels('fma'),
+    after: () => registerWasmFmaConvKernels('native'),
+  }),
+  // the multiply-add wasm convolutions (Node 20's default without the addon) -> native kernels.
+  nativemuladd: () => ({
+    before: () => registerWasmFmaConvKernels('muladd'),
+    after: () => registerWasmFmaConvKernels('native'),
+  }),
   // Perf log 12 (with the FMA convolutions on; the V8 flag is set for these toggles):
   // the conv-gradient fills through Conv2D calls and layout kernels instead of the FMA module's
   // direct input-gradient phases and filter-gradient kernel.
@@ -177,7 +189,10 @@ const toggles = {
   none: () => ({ before: () => {}, after: () => {} }),
 };
 // `fma` and `fmagrads` need the FMA convolutions; `--fma` runs any other toggle with them too.
-const FMA_TOGGLES = ['fma', 'fmagrads', 'fmavariant'];
+const FMA_TOGGLES = ['fma', 'fmagrads', 'fmavariant', 'native'];
+if (which.startsWith('native') && !(await loadNativeConvKernels())) {
+  throw new Error(`native kernels: ${nativeConvStatus().reason}`);
+}
 if (FMA_TOGGLES.includes(which) || args.includes('--fma')) {
   if (!(await enableRelaxedSimd())) throw new Error('no relaxed SIMD here');
   registerWasmFmaConvKernels();
@@ -192,6 +207,7 @@ toggles.all = () => {
           'plainswish',
           ...FMA_TOGGLES,
           'muladd',
+          'nativemuladd',
           ...(ITER ? ['fusedbias'] : []),
         ].includes(k),
     )

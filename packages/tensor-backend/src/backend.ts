@@ -11,8 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from './errors.js';
+import { loadNativeConvKernels, nativeConvStatus } from './kernels/native-conv.js';
 import { registerWasmActivationKernels } from './kernels/wasm-activations.js';
 import {
+  type ConvVariant,
   convVariantAvailable,
   enableRelaxedSimd,
   registerWasmFmaConvKernels,
@@ -99,6 +101,17 @@ export interface InitBackendOptions {
    * SIMD cannot be had. `false`: the multiply-add kernels.
    */
   relaxedSimd?: boolean;
+  /**
+   * wasm in Node: whether ebmjs's convolutions run on the native kernels of the optional
+   * dependency `@ebmjs/native-conv` (C built on install: AVX-512, AVX2 or NEON vectors with fused
+   * multiply-adds, whatever the JavaScript engine supports; about 1.6x the wasm FMA kernels per
+   * SGLD step here). They work on tfjs's single-threaded heap: one thread only. Defaults to
+   * `process.env.EBMJS_NATIVE_CONV` (`1`/`0`), else on where the addon loads, the backend runs one
+   * thread and neither `relaxedSimd` nor `convKernels: 'xnnpack'` asks for something else.
+   * `true`: also makes the default thread count 1; throws an {@link UnsupportedError} where they
+   * cannot run (not installed or not built, browsers, `threads` > 1).
+   */
+  nativeConv?: boolean;
 }
 
 /** What {@link initBackend} chose. */
@@ -124,6 +137,11 @@ export interface BackendInfo {
   convKernels?: ConvKernels;
   /** wasm: whether ebmjs's convolutions run with fused multiply-adds (relaxed SIMD; see the option). */
   relaxedSimd?: boolean;
+  /**
+   * wasm: which of ebmjs's convolution kernels run: `'native'` (see `nativeConv`), `'fma'` or
+   * `'muladd'` (the wasm modules); absent with XNNPACK's.
+   */
+  convVariant?: ConvVariant;
   /** Kernels ebmjs registered or replaced for this backend. */
   kernelFills: string[];
   /** Backends tried before this one, with why they were passed over. */
@@ -239,6 +257,44 @@ function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined 
   );
 }
 
+/** The explicit native-kernel choice (option, else `EBMJS_NATIVE_CONV`), checked. */
+function requestedNativeConv(options: InitBackendOptions): boolean | undefined {
+  const v = options.nativeConv;
+  if (v !== undefined) {
+    if (typeof v !== 'boolean') {
+      throw new InvalidArgumentError('options.nativeConv', `must be a boolean, got ${String(v)}`);
+    }
+    return v;
+  }
+  const env = nodeEnv('EBMJS_NATIVE_CONV');
+  if (env === undefined) return undefined;
+  const t = env.toLowerCase();
+  if (t === '1' || t === 'true') return true;
+  if (t === '0' || t === 'false') return false;
+  throw new InvalidArgumentError(
+    'EBMJS_NATIVE_CONV',
+    `must be 1, 0, true or false, got ${JSON.stringify(env)}`,
+  );
+}
+
+/**
+ * Whether the native convolutions can run as asked (`want`, see the option): loads the addon.
+ * By default only where nothing else was asked for (`relaxedSimd`, XNNPACK's convolutions).
+ */
+async function nativePossible(
+  want: boolean | undefined,
+  relaxedSimd: boolean | undefined,
+  convKernels: ConvKernels | undefined,
+): Promise<boolean> {
+  if (want === false) return false;
+  if (want === undefined && (relaxedSimd !== undefined || convKernels === 'xnnpack')) return false;
+  const loaded = await loadNativeConvKernels();
+  if (want === true && !loaded) {
+    throw new UnsupportedError(`nativeConv: ${nativeConvStatus().reason}`);
+  }
+  return loaded;
+}
+
 /** The explicit convolution choice (option, else `EBMJS_WASM_CONV`), checked. */
 function requestedConvKernels(options: InitBackendOptions): ConvKernels | undefined {
   const check = (v: unknown, where: string): ConvKernels => {
@@ -274,11 +330,13 @@ async function applyConvKernels(
   explicit: ConvKernels | undefined,
   fma: boolean,
   threadCount: number,
+  native: boolean,
 ): Promise<string[]> {
   // By default with one thread only: on 2 CPUs here, 2 FMA threads (a helper thread beside a
   // 1-thread XNNPACK pool) measured no faster than XNNPACK's 2 threads (bench/NOTES.md, perf
-  // log 11); asked for explicitly, they run with any thread count.
-  const variant = fma ? 'fma' : 'muladd';
+  // log 11); asked for explicitly, they run with any thread count. The native kernels need
+  // tfjs's single-threaded heap.
+  const variant: ConvVariant = native && threadCount === 1 ? 'native' : fma ? 'fma' : 'muladd';
   const use =
     explicit ?? (threadCount === 1 && convVariantAvailable(variant) ? 'ebmjs' : 'xnnpack');
   if (use === 'xnnpack') {
@@ -335,6 +393,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const relaxedSimd = requestedRelaxedSimd(options);
   // relaxedSimd: true asks for ebmjs's (FMA) convolutions unless convKernels says otherwise
   const convKernels = requestedConvKernels(options) ?? (relaxedSimd === true ? 'ebmjs' : undefined);
+  const nativeConv = requestedNativeConv(options);
+  if (nativeConv === true && ((threads ?? 1) > 1 || convKernels === 'xnnpack')) {
+    throw new UnsupportedError(
+      (threads ?? 1) > 1
+        ? `nativeConv: the native kernels run on one thread (threads: ${threads} asked for)`
+        : "nativeConv: the native kernels are ebmjs's convolutions (convKernels: 'xnnpack' asked for)",
+    );
+  }
   const explicit = requested !== undefined && requested.length === 1;
   const order: BackendName[] =
     requested ??
@@ -365,11 +431,19 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     // before the backend starts (it sets the XNNPACK pool in Node); may throw for relaxedSimd: true
     const fma = name === 'wasm' ? await fmaPossible(relaxedSimd) : false;
+    const native =
+      name === 'wasm' && platform === 'node'
+        ? await nativePossible(nativeConv, relaxedSimd, convKernels)
+        : false;
+    if (nativeConv === true && !native) {
+      throw new UnsupportedError('nativeConv: the native kernels run in Node on the wasm backend');
+    }
     let ok = false;
     let failure = '';
     try {
       if (name === 'wasm') {
-        await startWasm(platform, threads, convKernels === 'ebmjs');
+        // nativeConv: true runs one thread unless asked otherwise (checked above)
+        await startWasm(platform, nativeConv === true ? 1 : threads, convKernels === 'ebmjs');
         ok = tf.getBackend() === 'wasm';
       } else {
         ok = await tf.setBackend(name);
@@ -401,11 +475,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
           : (wasmThreadCount() ?? 1);
       info.threads = info.threadCount > 1;
       if (options.kernelFills !== false) {
-        filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount)));
+        filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount, native)));
       }
       const variant = wasmConvVariant();
       info.convKernels = variant === null ? 'xnnpack' : 'ebmjs';
       info.relaxedSimd = variant === 'fma';
+      if (variant !== null) info.convVariant = variant;
       info.threadedBuild =
         platform === 'node'
           ? isThreadedWasmRegistered()

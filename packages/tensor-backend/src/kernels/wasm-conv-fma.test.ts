@@ -3,10 +3,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { conv2dBias } from '../conv.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { expectClose, onCpu, size, values } from './conv-check.test-util.js';
 import { convHelpers } from './conv-threads.js';
 import { clearFilterCache } from './filter-cache.js';
+import { loadNativeConvKernels, nativeConvStatus } from './native-conv.js';
 import { heapMemory, type WasmHeapBackend } from './shared.js';
 import {
   convVariantAvailable,
@@ -23,8 +24,12 @@ import { registerWasmKernelFills } from './wasm-conv-grads.js';
 
 type Shape4 = [number, number, number, number];
 
-/** Both module variants run every shape test (the FMA one needs the V8 flag initBackend sets). */
-const VARIANTS = ['fma', 'muladd'] as const;
+/**
+ * Every variant runs every shape test: both wasm modules (the FMA one needs the V8 flag initBackend
+ * sets) and @ebmjs/native-conv's addon, which the workspace's install builds (required here unless
+ * that build was switched off with EBMJS_NATIVE_CONV_BUILD=0).
+ */
+const VARIANTS = ['fma', 'muladd', 'native'] as const;
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
 interface Case {
@@ -232,44 +237,65 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
     registerWasmFmaConvKernels();
   });
 
-  it('initBackend: convKernels, relaxedSimd and their variables, checked', async () => {
+  it('initBackend: convKernels, relaxedSimd, nativeConv and their variables, checked', async () => {
     const chose = async (options: Parameters<typeof initBackend>[0]) => {
       const info = await initBackend({ backend: 'wasm', threads: 1, ...options });
-      expect([info.convKernels, wasmConvVariant()]).toEqual(
-        info.convKernels === 'xnnpack'
-          ? ['xnnpack', null]
-          : ['ebmjs', info.relaxedSimd ? 'fma' : 'muladd'],
-      );
-      return [info.convKernels, info.relaxedSimd];
+      expect(info.convVariant ?? null).toBe(wasmConvVariant());
+      expect(info.convKernels).toBe(info.convVariant === undefined ? 'xnnpack' : 'ebmjs');
+      expect(info.relaxedSimd).toBe(info.convVariant === 'fma');
+      return info.convVariant ?? 'xnnpack';
     };
-    // relaxed SIMD is on in this process (the flag set above): the default on one thread is FMA
-    expect(await chose({})).toEqual(['ebmjs', true]);
-    expect(await chose({ relaxedSimd: false })).toEqual(['ebmjs', false]);
-    expect(await chose({ convKernels: 'xnnpack' })).toEqual(['xnnpack', false]);
+    // the workspace builds @ebmjs/native-conv: the default on one thread is the native kernels;
+    // asking for relaxed SIMD (on in this process: the flag set above) or not picks a wasm module
+    expect(await chose({})).toBe('native');
+    expect(await chose({ relaxedSimd: true })).toBe('fma');
+    expect(await chose({ relaxedSimd: false })).toBe('muladd');
+    expect(await chose({ nativeConv: false })).toBe('fma');
+    expect(await chose({ nativeConv: true, relaxedSimd: false })).toBe('native');
+    expect(await chose({ convKernels: 'xnnpack' })).toBe('xnnpack');
     // kernelFills names what this call replaced
     const info = await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
     expect(info.kernelFills).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D']));
-    expect(await chose({ convKernels: 'ebmjs', relaxedSimd: false })).toEqual(['ebmjs', false]);
+    expect(await chose({ convKernels: 'ebmjs', relaxedSimd: false })).toBe('muladd');
     await expect(
       initBackend({ backend: 'wasm', relaxedSimd: 'yes' as unknown as boolean }),
     ).rejects.toThrow(InvalidArgumentError);
     await expect(
       initBackend({ backend: 'wasm', convKernels: 'mkl' as unknown as 'ebmjs' }),
     ).rejects.toThrow(/options\.convKernels/);
+    await expect(
+      initBackend({ backend: 'wasm', nativeConv: 1 as unknown as boolean }),
+    ).rejects.toThrow(/options\.nativeConv/);
+    // the native kernels need one thread and ebmjs's convolutions: refused before any work
+    await expect(initBackend({ backend: 'wasm', nativeConv: true, threads: 2 })).rejects.toThrow(
+      UnsupportedError,
+    );
+    await expect(
+      initBackend({ backend: 'wasm', nativeConv: true, convKernels: 'xnnpack' }),
+    ).rejects.toThrow(/convKernels/);
+    await expect(initBackend({ backend: 'cpu', nativeConv: true })).rejects.toThrow(
+      UnsupportedError,
+    );
     const env = process.env;
     try {
       process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '0' };
-      expect(await chose({})).toEqual(['ebmjs', false]);
+      expect(await chose({})).toBe('muladd');
       process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '1' };
-      expect(await chose({})).toEqual(['ebmjs', true]);
+      expect(await chose({})).toBe('fma');
+      process.env = { ...env, EBMJS_NATIVE_CONV: '0' };
+      expect(await chose({})).toBe('fma');
+      process.env = { ...env, EBMJS_NATIVE_CONV: '1' };
+      expect(await chose({ relaxedSimd: true })).toBe('native');
       process.env = { ...env, EBMJS_WASM_CONV: 'xnnpack' };
-      expect(await chose({})).toEqual(['xnnpack', false]);
+      expect(await chose({})).toBe('xnnpack');
       // the option wins over the variable
-      expect(await chose({ convKernels: 'ebmjs' })).toEqual(['ebmjs', true]);
+      expect(await chose({ convKernels: 'ebmjs' })).toBe('native');
       process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: 'fast' };
       await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_RELAXED_SIMD/);
       process.env = { ...env, EBMJS_WASM_CONV: 'fast' };
       await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_CONV/);
+      process.env = { ...env, EBMJS_NATIVE_CONV: 'yes' };
+      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_NATIVE_CONV/);
     } finally {
       process.env = env;
     }
@@ -279,6 +305,9 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
 describe.each(VARIANTS)('ebmjs convolution, %s variant (wasm)', (variant) => {
   beforeAll(async () => {
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+    if (variant === 'native') {
+      expect(await loadNativeConvKernels(), nativeConvStatus().reason).toBe(true);
+    }
     registerWasmFmaConvKernels(variant);
     expect(wasmConvVariant()).toBe(variant);
   });

@@ -38,6 +38,7 @@ import {
   stopConvHelpers,
 } from './conv-threads.js';
 import { repackedFilters } from './filter-cache.js';
+import { nativeConvExports, nativeConvStatus } from './native-conv.js';
 import {
   heapMemory,
   heapModule,
@@ -135,17 +136,24 @@ const MODULES = {
   muladd: heapModule<ConvExports>(MULADD_PLAIN_MEMORY_WASM, MULADD_SHARED_MEMORY_WASM),
 };
 
-/** Which module the kernels run: fused multiply-adds, or a multiply and an add. */
-export type ConvVariant = keyof typeof MODULES;
+/**
+ * Which kernels run: the wasm module with fused multiply-adds (`'fma'`), with a multiply and an
+ * add (`'muladd'`), or `@ebmjs/native-conv`'s addon (`'native'`, Node, one thread; see
+ * kernels/native-conv).
+ */
+export type ConvVariant = keyof typeof MODULES | 'native';
 
 /** True if this JavaScript engine compiles relaxed-SIMD wasm (the FMA kernels' module) now. */
 export function relaxedSimdAvailable(): boolean {
   return MODULES.fma.validate();
 }
 
-/** True if this engine compiles the module of `variant` now (`'muladd'` needs wasm SIMD only). */
+/**
+ * True if `variant` can run now: its wasm module compiles here (`'muladd'` needs wasm SIMD only),
+ * or, for `'native'`, the addon is loaded (see `loadNativeConvKernels`).
+ */
 export function convVariantAvailable(variant: ConvVariant): boolean {
-  return MODULES[variant].validate();
+  return variant === 'native' ? nativeConvStatus().loaded : MODULES[variant].validate();
 }
 
 /**
@@ -172,9 +180,19 @@ const state = processState<{ stock: Map<string, tf.KernelConfig>; variant: ConvV
   () => ({ stock: new Map(), variant: 'fma' }),
 );
 
-/** The exports of the registered variant's module for a tfjs wasm module. */
+/**
+ * Output channels per filter panel of the `conv` kernel: 8 in the wasm modules (two 128-bit
+ * vectors), 16 in the native one (one AVX-512 register, two AVX ones).
+ */
+function panelLanes(): number {
+  return state.variant === 'native' ? 16 : 8;
+}
+
+/** The registered variant's kernels for a tfjs wasm module. */
 function kernels(be: WasmHeapBackend): ConvExports {
-  return MODULES[state.variant].exportsFor(be);
+  return state.variant === 'native'
+    ? nativeConvExports<ConvExports>(be)
+    : MODULES[state.variant].exportsFor(be);
 }
 const { MARK, isOurs } = kernelMark('wasm-conv-fma');
 
@@ -288,8 +306,8 @@ function fmaConv(
   const [n, , , cin] = x.shape as [number, number, number, number];
   const { filterHeight: kh, filterWidth: kw, outChannels: cout, padInfo: p } = info;
   const k = kh * kw * cin;
-  // 4 output channels: the 4-wide kernel (the 8-wide one would compute half empty panels)
-  const lanes = cout === 4 ? 4 : 8;
+  // 4 output channels: the 4-wide kernel (a wider one would compute mostly empty panels)
+  const lanes = cout === 4 ? 4 : panelLanes();
   const padded = Math.ceil(cout / lanes) * lanes;
   const [packed] = repackedFilters(
     be as unknown as tf.KernelBackend,
@@ -402,7 +420,7 @@ export function fmaInputGrad(
   if (padInfo.top < 0 || padInfo.left < 0) return null;
   const rows = phasePlan(kh, sh, padInfo.top, ih, oh);
   const cols = phasePlan(kw, sw, padInfo.left, iw, ow);
-  const lanes = kind === 'conv' ? 8 : 4;
+  const lanes = kind === 'conv' ? panelLanes() : 4;
   const padded = Math.ceil(ci / lanes) * lanes;
   const live = rows.phases.flatMap((pr) =>
     pr.taps > 0 && pr.count > 0
@@ -412,7 +430,7 @@ export function fmaInputGrad(
   const filters = repackedFilters(
     be as unknown as tf.KernelBackend,
     filter,
-    `fma-igrad-${kind},${filter.shape.join('x')},${sh},${sw},${padInfo.top},${padInfo.left}`,
+    `fma-igrad-${kind}-${lanes},${filter.shape.join('x')},${sh},${sw},${padInfo.top},${padInfo.left}`,
     (w) =>
       live.map(({ pr, pc }) => {
         // G[jh, jw, o, c] = w[r_h + (Th - 1 - jh) sh, r_w + (Tw - 1 - jw) sw, c, o], as [k, ci]
@@ -587,14 +605,19 @@ const fusedConv2d: tf.KernelFunc = (args) => {
 export function registerWasmFmaConvKernels(
   variant: ConvVariant = relaxedSimdAvailable() ? 'fma' : 'muladd',
 ): string[] {
-  if (variant !== 'fma' && variant !== 'muladd') {
-    throw new InvalidArgumentError('variant', `must be 'fma' or 'muladd', got ${String(variant)}`);
+  if (variant !== 'fma' && variant !== 'muladd' && variant !== 'native') {
+    throw new InvalidArgumentError(
+      'variant',
+      `must be 'fma', 'muladd' or 'native', got ${String(variant)}`,
+    );
   }
   if (!convVariantAvailable(variant)) {
     throw new UnsupportedError(
       variant === 'fma'
         ? "variant 'fma': this JavaScript engine cannot compile relaxed-SIMD wasm now (see enableRelaxedSimd)"
-        : "variant 'muladd': this JavaScript engine cannot compile SIMD wasm",
+        : variant === 'muladd'
+          ? "variant 'muladd': this JavaScript engine cannot compile SIMD wasm"
+          : `variant 'native': ${nativeConvStatus().reason} (see loadNativeConvKernels)`,
     );
   }
   // Helper threads (if any) were started with the other module: they finish their current
@@ -637,11 +660,16 @@ export async function setFmaConvThreads(
   threads: number,
 ): Promise<number> {
   const memory = heapMemory(backend as unknown as WasmHeapBackend);
-  if (threads <= 1 || !isShared(memory) || !isNode()) {
+  // the native kernels run on the calling thread only
+  if (threads <= 1 || !isShared(memory) || !isNode() || state.variant === 'native') {
     await stopConvHelpers();
     return 1;
   }
-  await startConvHelpers(memory, MODULES[state.variant].compiled(true), threads - 1);
+  await startConvHelpers(
+    memory,
+    MODULES[state.variant as 'fma' | 'muladd'].compiled(true),
+    threads - 1,
+  );
   return threads;
 }
 
