@@ -289,6 +289,41 @@ describe('ebm train mnist', () => {
     expect(two.samples.equals(one.samples)).toBe(true);
   });
 
+  it('--native-conv trains on the native kernels; --no-native-conv on the wasm FMA ones', () => {
+    const native = tinyRun('native', '--threads', '1', '--native-conv');
+    const wasm = tinyRun('no-native', '--threads', '1', '--no-native-conv');
+    expect(native.stderr).toMatch(/backend: wasm \(simd on, 1 thread, native convolutions, /);
+    // ebm turns relaxed SIMD on for itself
+    expect(wasm.stderr).toMatch(/backend: wasm \(simd on, 1 thread, FMA convolutions\)/);
+    const losses = (m: string) =>
+      m
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => Number(l.split(',')[3])); // the loss column
+    expect(losses(native.metrics).every(Number.isFinite), native.metrics).toBe(true);
+    // the same training up to float rounding: losses agree to a few digits
+    const [a, b] = [losses(native.metrics), losses(wasm.metrics)];
+    expect(a).toHaveLength(4);
+    for (const [i, v] of a.entries()) {
+      expect(Math.abs(v - b[i]!), `${native.metrics}\n${wasm.metrics}`).toBeLessThan(
+        1e-3 * (1 + Math.abs(v)),
+      );
+    }
+    const r = ebm(
+      'train',
+      'toy',
+      '--native-conv',
+      '--threads',
+      '2',
+      '--out',
+      join(dir, 'bad-native'),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/one thread/);
+    expect(existsSync(join(dir, 'bad-native'))).toBe(false);
+  });
+
   it('rejects an unknown --conv-kernels before any work', () => {
     const r = ebm('train', 'toy', '--conv-kernels', 'mkl', '--out', join(dir, 'bad-conv'));
     expect(r.code).not.toBe(0);
@@ -317,10 +352,12 @@ describe('ebm train mnist', () => {
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/training on 64 examples/);
-    // ebm turns relaxed SIMD on for itself: the default 1-thread backend (half the CPUs, so on
-    // machines with up to 3) runs the FMA convolutions
+    // the default 1-thread backend (half the CPUs, so on machines with up to 3) runs the native
+    // convolutions (the workspace builds @ebmjs/native-conv)
     if (Math.floor(availableParallelism() / 2) <= 1) {
-      expect(r.stderr).toMatch(/backend: wasm \(simd on, 1 thread, FMA convolutions\)/);
+      expect(r.stderr).toMatch(
+        /backend: wasm \(simd on, 1 thread, native convolutions, (x86-64-v[34]|aarch64|baseline)\)/,
+      );
     }
     // 64 samples in an 8x8 grid of 32x32 images magnified 2x, with 2px padding between and around
     expect(decodePng(join(out, 'samples.png'))).toEqual({

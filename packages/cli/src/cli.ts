@@ -8,6 +8,7 @@ import {
   type ConvKernels,
   enableRelaxedSimd,
   initBackend,
+  nativeConvStatus,
 } from '@ebmjs/tensor-backend';
 import {
   Command,
@@ -145,6 +146,16 @@ const noRelaxedSimdOption = () =>
     '--no-relaxed-simd',
     "wasm: ebmjs's convolutions with a multiply and an add (about 1.35x slower than FMA)",
   );
+// --native-conv / --no-native-conv; neither: initBackend's default (the native kernels where
+// @ebmjs/native-conv is built and the backend runs one thread, unless --relaxed-simd or
+// --no-relaxed-simd picks a wasm module)
+const nativeConvOption = () =>
+  new Option(
+    '--native-conv',
+    "wasm: ebmjs's convolutions on @ebmjs/native-conv's native kernels (default where it is built, with 1 thread)",
+  );
+const noNativeConvOption = () =>
+  new Option('--no-native-conv', "wasm: ebmjs's convolutions in wasm, not the native kernels");
 const convKernelsOption = () =>
   new Option(
     '--conv-kernels <which>',
@@ -156,6 +167,7 @@ async function useBackend(
     backend?: string;
     threads?: number;
     relaxedSimd?: boolean;
+    nativeConv?: boolean;
     convKernels?: ConvKernels;
   },
   io: Io,
@@ -168,6 +180,7 @@ async function useBackend(
     ...(opts.backend ? { backend: opts.backend as BackendName } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.relaxedSimd !== undefined ? { relaxedSimd: opts.relaxedSimd } : {}),
+    ...(opts.nativeConv !== undefined ? { nativeConv: opts.nativeConv } : {}),
     ...(opts.convKernels !== undefined ? { convKernels: opts.convKernels } : {}),
   });
   if (!quiet) {
@@ -176,9 +189,11 @@ async function useBackend(
       ...(info.threadCount !== undefined
         ? [`${info.threadCount} thread${info.threadCount === 1 ? '' : 's'}`]
         : []),
-      ...(info.convKernels === 'ebmjs'
-        ? [info.relaxedSimd ? 'FMA convolutions' : 'multiply-add convolutions']
-        : []),
+      ...(info.convVariant === 'native'
+        ? [`native convolutions, ${nativeConvStatus().isa}`]
+        : info.convKernels === 'ebmjs'
+          ? [info.relaxedSimd ? 'FMA convolutions' : 'multiply-add convolutions']
+          : []),
     ];
     io.err(`backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''}\n`);
   }
@@ -241,6 +256,8 @@ function trainOptions(
     .addOption(threadsOption())
     .addOption(relaxedSimdOption())
     .addOption(noRelaxedSimdOption())
+    .addOption(nativeConvOption())
+    .addOption(noNativeConvOption())
     .addOption(convKernelsOption())
     .option('-q, --quiet', 'no progress output', false);
 }
@@ -345,6 +362,8 @@ Examples:
     .addOption(threadsOption())
     .addOption(relaxedSimdOption())
     .addOption(noRelaxedSimdOption())
+    .addOption(nativeConvOption())
+    .addOption(noNativeConvOption())
     .addOption(convKernelsOption())
     .addHelpText(
       'after',
@@ -429,6 +448,8 @@ Examples:
     .addOption(threadsOption())
     .addOption(relaxedSimdOption())
     .addOption(noRelaxedSimdOption())
+    .addOption(nativeConvOption())
+    .addOption(noNativeConvOption())
     .addOption(convKernelsOption())
     .option('-q, --quiet', 'no progress output (the results are still printed)', false)
     .addHelpText(
