@@ -7,12 +7,14 @@
 //                         update, clamp) on 128 chains
 //   (b) training iter   = trainer.step(real batch of 128): replay-buffer draw, 60 sgld steps,
 //                         loss on real + fake, weight gradients, Adam update, buffer push
-// ebmjs wasm runs in this process on 1 thread (the library default here: on Node 20 without the
-// V8 flag, ebmjs's convolutions with a multiply and an add), in more processes
-// (bench/ebmjs-serve.mjs) on 1 thread with the relaxed-SIMD FMA convolutions (--no-relaxed-simd
-// skips it; the default on Node 22+ and in Chrome), on 1 thread with tfjs's XNNPACK convolutions
-// (--no-xnnpack skips it), on 1 thread under Node 22 with its library default (FMA convolutions,
-// no flag) where bench/setup.sh installed it into bench/.node22 (--no-node22 skips it) and, on
+// ebmjs wasm runs in this process on 1 thread (the library default: ebmjs's convolutions on
+// @ebmjs/native-conv's native kernels, which the workspace's install builds), in more processes
+// (bench/ebmjs-serve.mjs) on 1 thread with the wasm convolutions: the relaxed-SIMD FMA module
+// (--no-relaxed-simd skips it; the default without the addon on Node 22+ and in Chrome) and the
+// multiply-add module (the default without the addon on Node 20; --no-muladd skips it), on 1
+// thread with tfjs's XNNPACK convolutions (--no-xnnpack skips it), on 1 thread under Node 22 with
+// its library default without the addon (FMA convolutions, no flag) where bench/setup.sh installed
+// it into bench/.node22 (--no-node22 skips it) and, on
 // machines with 2+ CPUs, on 2 threads: XNNPACK's pool, and the FMA convolutions with a helper
 // thread beside a 1-thread XNNPACK pool (--no-threads skips both). PyTorch runs as long-lived
 // workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
@@ -29,7 +31,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
-import { createRng, initBackend } from '@ebmjs/tensor-backend';
+import { createRng, initBackend, nativeConvStatus } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 import { ALPHA, BATCH, cdTrainer, LR, SGLD, SHAPE, STEPS, sgldChain } from './cd-pipeline.mjs';
 import {
@@ -68,7 +70,13 @@ export async function realBatch(log) {
 
 /** Which convolutions an ebmjs wasm backend runs, from its BackendInfo. */
 const convsOf = (info) =>
-  info.convKernels === 'ebmjs' ? (info.relaxedSimd ? 'FMA' : 'mul+add') : 'XNNPACK';
+  info.convVariant === 'native'
+    ? `native (${info.nativeIsa})`
+    : info.convKernels === 'ebmjs'
+      ? info.relaxedSimd
+        ? 'FMA'
+        : 'mul+add'
+      : 'XNNPACK';
 
 export async function run({ quick = false, args = [], log = console.log } = {}) {
   const rounds = quick ? 2 : 5;
@@ -81,7 +89,10 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   const real = await realBatch(log);
 
   // ---- ebmjs, wasm: model, sampler chain and trainer; warm-up ----
-  const info = await initBackend({ backend: 'wasm', threads: 1 });
+  const info = {
+    ...(await initBackend({ backend: 'wasm', threads: 1 })),
+    nativeIsa: nativeConvStatus().isa,
+  };
   const defaultLabel = `1 thread, ${convsOf(info)} convs (library default on Node ${process.version})`;
   const env = {
     backend: info.name,
@@ -90,6 +101,8 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     kernelFills: info.kernelFills,
     convKernels: info.convKernels,
     relaxedSimd: info.relaxedSimd,
+    convVariant: info.convVariant,
+    nativeIsa: info.nativeIsa,
     tfjs: tf.version.tfjs,
     realBatch: real.source,
     realBatchLoadMs: Math.round(real.ms),
@@ -110,6 +123,12 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   const configs = [
     { on: fma, key: 'wasm-1t-fma', label: '1 thread, FMA convs', flags: ['--relaxed-simd'] },
     {
+      on: !args.includes('--no-muladd'),
+      key: 'wasm-1t-muladd',
+      label: '1 thread, mul+add convs (Node 20 default without @ebmjs/native-conv)',
+      flags: ['--no-relaxed-simd'],
+    },
+    {
       on: !args.includes('--no-xnnpack'),
       key: 'wasm-1t-xnnpack',
       label: '1 thread, XNNPACK convs',
@@ -120,9 +139,10 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       key: 'wasm-1t-node22',
       label: '1 thread, Node 22 default',
       node: node22,
-      flags: [],
+      flags: ['--no-native-conv'],
       // named by what the library chose there
-      relabel: (info) => `1 thread, ${convsOf(info)} convs (library default on Node ${info.node})`,
+      relabel: (info) =>
+        `1 thread, ${convsOf(info)} convs (library default on Node ${info.node} without @ebmjs/native-conv)`,
     },
     { on: twoCpus, key: 'wasm-2t', label: '2 threads, XNNPACK convs', threads: 2, flags: [] },
     {
