@@ -15,8 +15,9 @@
 // thread with tfjs's XNNPACK convolutions (--no-xnnpack skips it), on 1 thread under Node 22 with
 // its library default without the addon (FMA convolutions, no flag) where bench/setup.sh installed
 // it into bench/.node22 (--no-node22 skips it) and, on
-// machines with 2+ CPUs, on 2 threads: XNNPACK's pool, and the FMA convolutions with a helper
-// thread beside a 1-thread XNNPACK pool (--no-threads skips both). PyTorch runs as long-lived
+// machines with 2+ CPUs, on 2 threads: the library default (the native kernels with a helper
+// thread of their own), XNNPACK's pool, and the FMA convolutions with a helper thread beside a
+// 1-thread XNNPACK pool (--no-threads skips them). PyTorch runs as long-lived
 // workers (torch_ebm.py --serve): 2 threads, 1 thread, and 2 threads with OMP_WAIT_POLICY=PASSIVE
 // (--no-passive skips it). All are timed in interleaved rounds, so that machine-load drift hits
 // every implementation alike.
@@ -144,7 +145,21 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       relabel: (info) =>
         `1 thread, ${convsOf(info)} convs (library default on Node ${info.node} without @ebmjs/native-conv)`,
     },
-    { on: twoCpus, key: 'wasm-2t', label: '2 threads, XNNPACK convs', threads: 2, flags: [] },
+    {
+      on: twoCpus,
+      key: 'wasm-2t',
+      label: '2 threads, library default',
+      threads: 2,
+      flags: [],
+      relabel: (info) => `2 threads, ${convsOf(info)} convs (library default with threads: 2)`,
+    },
+    {
+      on: twoCpus && !args.includes('--no-xnnpack'),
+      key: 'wasm-2t-xnnpack',
+      label: '2 threads, XNNPACK convs',
+      threads: 2,
+      flags: ['--conv-kernels', 'xnnpack'],
+    },
     {
       on: twoCpus && fma,
       key: 'wasm-2t-fma',

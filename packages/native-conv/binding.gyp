@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "ebmjs_conv",
-      "sources": ["native/conv.c"],
-      "cflags": ["-O3", "-ffp-contract=fast", "-fno-strict-aliasing"],
+      "sources": ["native/conv.c", "native/pool.c"],
+      "cflags": ["-O3", "-ffp-contract=fast", "-fno-strict-aliasing", "-pthread"],
+      "ldflags": ["-pthread"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-ffp-contract=fast"] }
     }
   ]

@@ -14,6 +14,8 @@
  * filter's order (ky, kx, ci); only the rounding of each multiply-add can differ.
  */
 #include <node_api.h>
+
+#include "pool.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -297,25 +299,75 @@ static uint8_t *args_of(napi_env env, napi_callback_info info, size_t count, int
 
 typedef void (*conv_fn)(uint8_t *, int32_t, int32_t, int32_t, int32_t, const geom *, int32_t, int32_t);
 
-static napi_value run_conv(napi_env env, napi_callback_info info, conv_fn f) {
+/* A convolution call, for the helper threads: its kernel and arguments but the pixel range. */
+typedef struct {
+  conv_fn f;
+  uint8_t *heap;
+  int32_t x, w, bias, out;
+  geom g;
+} conv_call;
+
+static void conv_part(void *ctx, int32_t lo, int32_t hi) {
+  conv_call *c = ctx;
+  c->f(c->heap, c->x, c->w, c->bias, c->out, &c->g, lo, hi);
+}
+
+static napi_value run_conv(napi_env env, napi_callback_info info, conv_fn f, int32_t macsPerOut) {
   int32_t a[22];
   uint8_t *heap = args_of(env, info, 22, a);
   if (heap == NULL) return NULL;
-  geom g = {a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]};
-  f(heap, a[0], a[1], a[2], a[3], &g, a[20], a[21]);
+  conv_call c = {f, heap, a[0], a[1], a[2], a[3],
+                 {a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]}};
+  int64_t work = (int64_t)(a[21] - a[20]) * c.g.kh * c.g.kw * c.g.cin * macsPerOut;
+  /* parts of 24 pixels: whole tiles of every kernel version (6, 8, 2 or 4 pixels) */
+  pool_run(conv_part, &c, a[20], a[21], 24, work);
   return NULL;
 }
 
-static napi_value js_conv(napi_env env, napi_callback_info info) { return run_conv(env, info, conv16); }
-static napi_value js_conv4(napi_env env, napi_callback_info info) { return run_conv(env, info, conv4); }
-static napi_value js_conv1(napi_env env, napi_callback_info info) { return run_conv(env, info, conv1); }
+static napi_value js_conv(napi_env env, napi_callback_info info) {
+  return run_conv(env, info, conv16, 16);
+}
+static napi_value js_conv4(napi_env env, napi_callback_info info) {
+  return run_conv(env, info, conv4, 4);
+}
+static napi_value js_conv1(napi_env env, napi_callback_info info) {
+  return run_conv(env, info, conv1, 1);
+}
+
+typedef struct {
+  uint8_t *heap;
+  int32_t a[15];
+} fgrad_call;
+
+static void fgrad_part(void *ctx, int32_t lo, int32_t hi) {
+  fgrad_call *c = ctx;
+  const int32_t *a = c->a;
+  fgrad(c->heap, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], lo, hi);
+}
 
 static napi_value js_fgrad(napi_env env, napi_callback_info info) {
-  int32_t a[15];
-  uint8_t *heap = args_of(env, info, 15, a);
-  if (heap == NULL) return NULL;
-  fgrad(heap, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]);
+  fgrad_call c;
+  c.heap = args_of(env, info, 15, c.a);
+  if (c.heap == NULL) return NULL;
+  /* row tiles of 4 rows, each a reduction over all pixels (a[4]) for all channels (a[7]) */
+  int64_t work = (int64_t)(c.a[14] - c.a[13]) * 4 * c.a[4] * c.a[7];
+  pool_run(fgrad_part, &c, c.a[13], c.a[14], 1, work);
   return NULL;
+}
+
+/* setThreads(n): the native kernels' thread count (1 to 16; helpers started or stopped). */
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > POOL_MAX) {
+    napi_throw_range_error(env, "E_INVALID_ARGUMENT", "@ebmjs/native-conv: setThreads(n) needs 1 <= n <= 16");
+    return NULL;
+  }
+  napi_value r;
+  napi_create_int32(env, pool_set_threads(n), &r);
+  return r;
 }
 
 static napi_value js_pad(napi_env env, napi_callback_info info) {
@@ -345,7 +397,7 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback cb; } fns[] = {
       {"conv", js_conv}, {"conv4", js_conv4}, {"conv1", js_conv1},
-      {"fgrad", js_fgrad}, {"pad", js_pad}, {"isa", js_isa}};
+      {"fgrad", js_fgrad}, {"pad", js_pad}, {"isa", js_isa}, {"setThreads", js_set_threads}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn);

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'ebmjs_conv.node');
-const sources = [join(root, 'native', 'conv.c'), join(root, 'binding.gyp')];
+const sources = ['native/conv.c', 'native/pool.c', 'native/pool.h', 'binding.gyp'].map((f) =>
+  join(root, f),
+);
 
 if (process.env.EBMJS_NATIVE_CONV_BUILD === '0') {
   console.log('@ebmjs/native-conv: EBMJS_NATIVE_CONV_BUILD=0, not building the native kernels');

@@ -24,6 +24,12 @@ export interface NativeConv {
   fgrad: NativeKernel;
   /** The instruction set the kernels run with here: `'x86-64-v4'` (AVX-512), `'x86-64-v3'` (AVX2 + FMA), `'aarch64'` or `'baseline'`. */
   isa(): string;
+  /**
+   * Runs the kernels on `n` threads (1-16): the calling one and `n - 1` helpers, which spin for a
+   * few hundred microseconds after a kernel and then sleep. Results do not depend on `n`.
+   * @returns the thread count now in use.
+   */
+  setThreads(n: number): number;
 }
 
 /** The path of the addon this package loads. */

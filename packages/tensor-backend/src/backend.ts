@@ -76,7 +76,8 @@ export interface InitBackendOptions {
    * are the same for any count. A wasm backend that is already running keeps its thread count
    * unless this (or the variable) asks for another one, in which case it is rebuilt and its
    * tensors are disposed. Browsers use tfjs's own choice (threads only on cross-origin-isolated
-   * pages, half the CPUs).
+   * pages, half the CPUs). With the native convolutions (see `nativeConv`) tfjs runs its
+   * single-threaded build and this is the convolutions' thread count.
    */
   threads?: number;
   /**
@@ -104,12 +105,13 @@ export interface InitBackendOptions {
   /**
    * wasm in Node: whether ebmjs's convolutions run on the native kernels of the optional
    * dependency `@ebmjs/native-conv` (C built on install: AVX-512, AVX2 or NEON vectors with fused
-   * multiply-adds, whatever the JavaScript engine supports; about 1.6x the wasm FMA kernels per
-   * SGLD step here). They work on tfjs's single-threaded heap: one thread only. Defaults to
-   * `process.env.EBMJS_NATIVE_CONV` (`1`/`0`), else on where the addon loads, the backend runs one
-   * thread and neither `relaxedSimd` nor `convKernels: 'xnnpack'` asks for something else.
-   * `true`: also makes the default thread count 1; throws an {@link UnsupportedError} where they
-   * cannot run (not installed or not built, browsers, `threads` > 1).
+   * multiply-adds, whatever the JavaScript engine supports; per training iteration about 1.6x
+   * faster than the wasm FMA kernels here). They run on tfjs's single-threaded wasm build, with
+   * helper threads of their own for `threads` > 1 (results do not depend on the count). Defaults
+   * to `process.env.EBMJS_NATIVE_CONV` (`1`/`0`), else on where the addon loads unless
+   * `relaxedSimd` or `convKernels: 'xnnpack'` asks for a wasm kernel. `true` throws an
+   * {@link UnsupportedError} where they cannot run (not installed or not built, browsers, another
+   * backend, `convKernels: 'xnnpack'`).
    */
   nativeConv?: boolean;
 }
@@ -124,7 +126,8 @@ export interface BackendInfo {
   threads?: boolean;
   /**
    * wasm: the number of threads it computes on (Node: the registered count; XNNPACK's pool may
-   * keep one of them when the FMA convolutions run on helper threads, see `relaxedSimd`).
+   * keep one of them when the FMA convolutions run on helper threads, see `relaxedSimd`; with the
+   * native convolutions, their thread count beside tfjs's single-threaded build).
    */
   threadCount?: number;
   /**
@@ -336,9 +339,10 @@ async function applyConvKernels(
   // 1-thread XNNPACK pool) measured no faster than XNNPACK's 2 threads (bench/NOTES.md, perf
   // log 11); asked for explicitly, they run with any thread count. The native kernels need
   // tfjs's single-threaded heap.
-  const variant: ConvVariant = native && threadCount === 1 ? 'native' : fma ? 'fma' : 'muladd';
+  const variant: ConvVariant = native ? 'native' : fma ? 'fma' : 'muladd';
   const use =
-    explicit ?? (threadCount === 1 && convVariantAvailable(variant) ? 'ebmjs' : 'xnnpack');
+    explicit ??
+    (native || (threadCount === 1 && convVariantAvailable(variant)) ? 'ebmjs' : 'xnnpack');
   if (use === 'xnnpack') {
     unregisterWasmFmaConvKernels();
     await setFmaConvThreads(tf.backend(), 1);
@@ -394,11 +398,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   // relaxedSimd: true asks for ebmjs's (FMA) convolutions unless convKernels says otherwise
   const convKernels = requestedConvKernels(options) ?? (relaxedSimd === true ? 'ebmjs' : undefined);
   const nativeConv = requestedNativeConv(options);
-  if (nativeConv === true && ((threads ?? 1) > 1 || convKernels === 'xnnpack')) {
+  if (nativeConv === true && convKernels === 'xnnpack') {
     throw new UnsupportedError(
-      (threads ?? 1) > 1
-        ? `nativeConv: the native kernels run on one thread (threads: ${threads} asked for)`
-        : "nativeConv: the native kernels are ebmjs's convolutions (convKernels: 'xnnpack' asked for)",
+      "nativeConv: the native kernels are ebmjs's convolutions (convKernels: 'xnnpack' asked for)",
     );
   }
   const explicit = requested !== undefined && requested.length === 1;
@@ -431,19 +433,19 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     // before the backend starts (it sets the XNNPACK pool in Node); may throw for relaxedSimd: true
     const fma = name === 'wasm' ? await fmaPossible(relaxedSimd) : false;
+    // by default not on a running threaded backend that nothing asks to rebuild (see `threads`)
+    const keepThreaded = threads === undefined && (wasmThreadCount() ?? 1) > 1;
     const native =
-      name === 'wasm' && platform === 'node'
+      name === 'wasm' && platform === 'node' && !(nativeConv === undefined && keepThreaded)
         ? await nativePossible(nativeConv, relaxedSimd, convKernels)
         : false;
-    if (nativeConv === true && !native) {
-      throw new UnsupportedError('nativeConv: the native kernels run in Node on the wasm backend');
-    }
     let ok = false;
     let failure = '';
     try {
       if (name === 'wasm') {
-        // nativeConv: true runs one thread unless asked otherwise (checked above)
-        await startWasm(platform, nativeConv === true ? 1 : threads, convKernels === 'ebmjs');
+        // the native kernels run on tfjs's single-threaded build (a plain heap) with threads of
+        // their own
+        await startWasm(platform, native ? 1 : threads, convKernels === 'ebmjs');
         ok = tf.getBackend() === 'wasm';
       } else {
         ok = await tf.setBackend(name);
@@ -465,6 +467,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason });
       continue;
     }
+    if (nativeConv === true && !native) {
+      throw new UnsupportedError(
+        `nativeConv: the native kernels run in Node on the wasm backend (got ${name} in ${platform === 'node' ? 'Node' : 'a browser'})`,
+      );
+    }
     const filled = options.kernelFills === false ? [] : applyKernelFills(name);
     const info: BackendInfo = { name, platform, kernelFills: filled, skipped };
     if (name === 'wasm') {
@@ -473,10 +480,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         platform === 'node' && isThreadedWasmRegistered()
           ? registeredWasmThreads()
           : (wasmThreadCount() ?? 1);
-      info.threads = info.threadCount > 1;
-      if (options.kernelFills !== false) {
-        filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount, native)));
+      if (native && options.kernelFills !== false) {
+        // the convolutions' threads: as asked, else the wasm default (half the CPUs)
+        const want = threads ?? (await defaultWasmThreads());
+        filled.push(...(await applyConvKernels(convKernels, fma, want, true)));
+        info.threadCount = want;
+      } else if (options.kernelFills !== false) {
+        filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount, false)));
       }
+      info.threads = info.threadCount > 1;
       const variant = wasmConvVariant();
       info.convKernels = variant === null ? 'xnnpack' : 'ebmjs';
       info.relaxedSimd = variant === 'fma';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { InvalidArgumentError } from './errors.js';
 import { swish } from './ops.js';
@@ -32,7 +32,13 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 describe('wasm threads in Node', () => {
   const env = process.env.EBMJS_WASM_THREADS;
+  // tfjs's threaded build is what these tests are about: without the native convolutions (which
+  // keep tfjs single-threaded and run threads of their own, see kernels/wasm-conv-fma.test.ts)
+  beforeAll(() => {
+    process.env.EBMJS_NATIVE_CONV = '0';
+  });
   afterAll(async () => {
+    delete process.env.EBMJS_NATIVE_CONV;
     if (env === undefined) delete process.env.EBMJS_WASM_THREADS;
     else process.env.EBMJS_WASM_THREADS = env;
     // Leave the single-threaded stock backend for the other test files of this process.

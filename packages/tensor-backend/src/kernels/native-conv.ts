@@ -25,14 +25,22 @@ interface NativeConvAddon {
   conv1: Kernel;
   fgrad: Kernel;
   isa(): string;
+  setThreads(n: number): number;
 }
 
 const NAMES = ['pad', 'conv', 'conv4', 'conv1', 'fgrad'] as const;
 
-const state = processState<{ tried: boolean; addon: NativeConvAddon | null; reason: string }>(
-  'native-conv',
-  () => ({ tried: false, addon: null, reason: 'not loaded yet (see loadNativeConvKernels)' }),
-);
+const state = processState<{
+  tried: boolean;
+  addon: NativeConvAddon | null;
+  reason: string;
+  threads: number;
+}>('native-conv', () => ({
+  tried: false,
+  addon: null,
+  reason: 'not loaded yet (see loadNativeConvKernels)',
+  threads: 1,
+}));
 
 /**
  * Loads `@ebmjs/native-conv`'s addon (once per process; Node only).
@@ -66,15 +74,34 @@ export async function loadNativeConvKernels(): Promise<boolean> {
 
 /**
  * Whether the native kernels are loaded, the instruction set they run with (`'x86-64-v4'`,
- * `'x86-64-v3'`, `'aarch64'`, `'baseline'`), or why they are not available.
+ * `'x86-64-v3'`, `'aarch64'`, `'baseline'`) and on how many threads, or why they are not
+ * available.
  */
-export function nativeConvStatus(): { loaded: boolean; isa?: string; reason?: string } {
+export function nativeConvStatus(): {
+  loaded: boolean;
+  isa?: string;
+  threads?: number;
+  reason?: string;
+} {
   return state.addon !== null
-    ? { loaded: true, isa: state.addon.isa() }
+    ? { loaded: true, isa: state.addon.isa(), threads: state.threads }
     : { loaded: false, reason: state.reason };
 }
 
 const bound = new WeakMap<object, Record<string, (...args: number[]) => void>>();
+
+/**
+ * Runs the native kernels on `threads` threads (their own helper threads, beside tfjs's
+ * single-threaded wasm build; results do not depend on the count). A no-op returning 1 when the
+ * addon is not loaded.
+ *
+ * @returns the thread count now in use.
+ */
+export function setNativeConvThreads(threads: number): number {
+  if (state.addon === null) return 1;
+  state.threads = state.addon.setThreads(threads);
+  return state.threads;
+}
 
 /** The five kernels bound to a wasm backend's heap (read at each call: the heap may grow). */
 export function nativeConvExports<T>(be: WasmHeapBackend): T {

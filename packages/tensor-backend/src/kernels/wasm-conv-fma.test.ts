@@ -266,10 +266,7 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
     await expect(
       initBackend({ backend: 'wasm', nativeConv: 1 as unknown as boolean }),
     ).rejects.toThrow(/options\.nativeConv/);
-    // the native kernels need one thread and ebmjs's convolutions: refused before any work
-    await expect(initBackend({ backend: 'wasm', nativeConv: true, threads: 2 })).rejects.toThrow(
-      UnsupportedError,
-    );
+    // the native kernels are ebmjs's convolutions: refused before any work
     await expect(
       initBackend({ backend: 'wasm', nativeConv: true, convKernels: 'xnnpack' }),
     ).rejects.toThrow(/convKernels/);
@@ -551,6 +548,76 @@ describe.each(VARIANTS)('ebmjs convolution, %s variant (wasm)', (variant) => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(backend.numDataIds()).toBe(ids);
     tf.dispose([x, w1, w2]);
+  });
+});
+
+describe('native convolutions on their own helper threads (Node)', () => {
+  afterAll(async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+  });
+
+  it('threads: 2 splits every kernel with a native helper: same bits as one thread', async () => {
+    const cases = CASES.slice(0, 5);
+    const gradCases: Case[] = [
+      { x: [16, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
+      { x: [8, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' }, // conv1 phases
+    ];
+    const grads = (c: Case) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(values(size(c.x), 3), c.x);
+        const w = tf.tensor4d(values(size(c.w), 4), c.w);
+        const f = (a: tf.Tensor, k: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad)));
+        return tf
+          .grads(f)([x, w])
+          .map((g) => Array.from(g.dataSync()));
+      });
+    const run = () => ({ fwd: cases.map((c) => forward(c, false)), grads: gradCases.map(grads) });
+    const info1 = await initBackend({ backend: 'wasm', threads: 1 });
+    expect([info1.convVariant, info1.threadCount, nativeConvStatus().threads]).toEqual([
+      'native',
+      1,
+      1,
+    ]);
+    const one = run();
+    const info2 = await initBackend({ backend: 'wasm', threads: 2 });
+    // tfjs stays single-threaded (a plain heap); the convolutions get the threads
+    expect([info2.convVariant, info2.threadCount, info2.threadedBuild]).toEqual([
+      'native',
+      2,
+      false,
+    ]);
+    expect(nativeConvStatus().threads).toBe(2);
+    const tensors = tf.memory().numTensors;
+    const two = run();
+    expect(tf.memory().numTensors).toBe(tensors);
+    cases.forEach((c, i) => {
+      // each output is computed by one thread with the same code
+      expect(Array.from(two.fwd[i]!.conv), label(c)).toEqual(Array.from(one.fwd[i]!.conv));
+      expect(Array.from(two.fwd[i]!.fused), label(c)).toEqual(Array.from(one.fwd[i]!.fused));
+    });
+    gradCases.forEach((c, i) => {
+      expect(two.grads[i]![0], `dx ${label(c)}`).toEqual(one.grads[i]![0]);
+      expect(two.grads[i]![1], `dw ${label(c)}`).toEqual(one.grads[i]![1]);
+    });
+    const c = CASES[1]!;
+    const ref = await onCpu(() => forward(c, false));
+    const abs = await onCpu(() => forward(c, true));
+    expectClose(two.fwd[1]!.conv, ref.conv, abs.conv, `conv ${label(c)} on 2 native threads`);
+    // a wasm variant stops the native helpers
+    await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
+    expect(nativeConvStatus().threads).toBe(1);
+  });
+
+  it('by default leaves a running threaded backend (and its tensors) alone', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, nativeConv: false });
+    const kept = tf.tensor1d([1, 2, 3]);
+    const info = await initBackend({ backend: 'wasm' });
+    expect([info.threadCount, info.threadedBuild, info.convVariant]).toEqual([2, true, undefined]);
+    expect(Array.from(kept.dataSync())).toEqual([1, 2, 3]);
+    kept.dispose();
+    // asked for, the native kernels rebuild it single-threaded
+    expect((await initBackend({ backend: 'wasm', nativeConv: true })).convVariant).toBe('native');
   });
 });
 

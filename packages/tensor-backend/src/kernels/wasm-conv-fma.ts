@@ -38,7 +38,7 @@ import {
   stopConvHelpers,
 } from './conv-threads.js';
 import { repackedFilters } from './filter-cache.js';
-import { nativeConvExports, nativeConvStatus } from './native-conv.js';
+import { nativeConvExports, nativeConvStatus, setNativeConvThreads } from './native-conv.js';
 import {
   heapMemory,
   heapModule,
@@ -649,19 +649,26 @@ export function unregisterWasmFmaConvKernels(): string[] {
 }
 
 /**
- * Runs ebmjs's convolutions on `threads` threads of a wasm backend whose heap is shared (tfjs's
- * threaded build in Node): starts `threads - 1` helper threads (kernels/conv-threads) with the
- * registered variant's module, or stops them for 1. Elsewhere (a plain heap, browsers) it stops any helpers and returns 1.
+ * Runs ebmjs's convolutions on `threads` threads. The wasm variants: on a wasm backend whose heap
+ * is shared (tfjs's threaded build in Node), starts `threads - 1` helper threads
+ * (kernels/conv-threads) with the registered variant's module, or stops them for 1; elsewhere (a
+ * plain heap, browsers) it stops any helpers and returns 1. The native variant: the addon's own
+ * helper threads (see `setNativeConvThreads`), on any heap it runs on.
  *
- * @returns the number of threads the FMA convolutions run on now.
+ * @returns the number of threads the convolutions run on now.
  */
 export async function setFmaConvThreads(
   backend: tf.KernelBackend,
   threads: number,
 ): Promise<number> {
   const memory = heapMemory(backend as unknown as WasmHeapBackend);
-  // the native kernels run on the calling thread only
-  if (threads <= 1 || !isShared(memory) || !isNode() || state.variant === 'native') {
+  // the native kernels have threads of their own (on tfjs's single-threaded heap)
+  if (state.variant === 'native') {
+    await stopConvHelpers();
+    return setNativeConvThreads(threads);
+  }
+  setNativeConvThreads(1);
+  if (threads <= 1 || !isShared(memory) || !isNode()) {
     await stopConvHelpers();
     return 1;
   }
