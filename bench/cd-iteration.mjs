@@ -8,7 +8,7 @@
 //   (b) training iter   = trainer.step(real batch of 128): replay-buffer draw, 60 sgld steps,
 //                         loss on real + fake, weight gradients, Adam update, buffer push
 // ebmjs wasm runs in this process on 1 thread (the library default: ebmjs's convolutions on
-// @ebmjs/native-conv's native kernels, which the workspace's install builds), in more processes
+// @ebmjs/native-kernels's native kernels, which the workspace's install builds), in more processes
 // (bench/ebmjs-serve.mjs) on 1 thread with the wasm convolutions: the relaxed-SIMD FMA module
 // (--no-relaxed-simd skips it; the default without the addon on Node 22+ and in Chrome) and the
 // multiply-add module (the default without the addon on Node 20; --no-muladd skips it), on 1
@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@ebmjs/datasets';
 import { convEnergyNet } from '@ebmjs/energy-nets';
-import { createRng, initBackend, nativeConvStatus } from '@ebmjs/tensor-backend';
+import { createRng, initBackend, nativeKernelsStatus } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 import { ALPHA, BATCH, cdTrainer, LR, SGLD, SHAPE, STEPS, sgldChain } from './cd-pipeline.mjs';
 import {
@@ -92,7 +92,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
   // ---- ebmjs, wasm: model, sampler chain and trainer; warm-up ----
   const info = {
     ...(await initBackend({ backend: 'wasm', threads: 1 })),
-    nativeIsa: nativeConvStatus().isa,
+    nativeIsa: nativeKernelsStatus().isa,
   };
   const defaultLabel = `1 thread, ${convsOf(info)} convs (library default on Node ${process.version})`;
   const env = {
@@ -126,7 +126,7 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
     {
       on: !args.includes('--no-muladd'),
       key: 'wasm-1t-muladd',
-      label: '1 thread, mul+add convs (Node 20 default without @ebmjs/native-conv)',
+      label: '1 thread, mul+add convs (Node 20 default without @ebmjs/native-kernels)',
       flags: ['--no-relaxed-simd'],
     },
     {
@@ -140,10 +140,10 @@ export async function run({ quick = false, args = [], log = console.log } = {}) 
       key: 'wasm-1t-node22',
       label: '1 thread, Node 22 default',
       node: node22,
-      flags: ['--no-native-conv'],
+      flags: ['--no-native-kernels'],
       // named by what the library chose there
       relabel: (info) =>
-        `1 thread, ${convsOf(info)} convs (library default on Node ${info.node} without @ebmjs/native-conv)`,
+        `1 thread, ${convsOf(info)} convs (library default on Node ${info.node} without @ebmjs/native-kernels)`,
     },
     {
       on: twoCpus,

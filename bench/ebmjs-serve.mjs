@@ -3,13 +3,13 @@
 // cd-iteration can interleave ebmjs configurations that cannot share one process with PyTorch:
 // the wasm backend with another thread count (one tfjs engine holds one wasm backend), or with the
 // relaxed-SIMD FMA convolutions (a process-wide V8 flag in Node 20).
-//   node bench/ebmjs-serve.mjs --threads 2 [--relaxed-simd] [--no-relaxed-simd] [--no-native-conv]
+//   node bench/ebmjs-serve.mjs --threads 2 [--relaxed-simd] [--no-relaxed-simd] [--no-native-kernels]
 //     [--conv-kernels ebmjs|xnnpack]
 // prints 'ready <json>', then answers each 'step' / 'iter' line with the ms it took, and 'checks'
 // with 'checks <json>' (tensors leaked since warm-up, losses finite, samples inside the clamp).
 import { createInterface } from 'node:readline';
 import { convEnergyNet } from '@ebmjs/energy-nets';
-import { initBackend, nativeConvStatus } from '@ebmjs/tensor-backend';
+import { initBackend, nativeKernelsStatus } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
 import { realBatch } from './cd-iteration.mjs';
 import { cdTrainer, sgldChain } from './cd-pipeline.mjs';
@@ -21,11 +21,11 @@ const relaxedSimd = args.includes('--relaxed-simd')
   : args.includes('--no-relaxed-simd')
     ? false
     : undefined;
-const nativeConv = args.includes('--no-native-conv') ? false : undefined;
+const nativeKernels = args.includes('--no-native-kernels') ? false : undefined;
 const convKernels = args.includes('--conv-kernels')
   ? args[args.indexOf('--conv-kernels') + 1]
   : undefined;
-const info = await initBackend({ backend: 'wasm', threads, relaxedSimd, nativeConv, convKernels });
+const info = await initBackend({ backend: 'wasm', threads, relaxedSimd, nativeKernels, convKernels });
 const real = await realBatch((s) => process.stderr.write(`${s}\n`));
 const model = convEnergyNet({ seed: 1 });
 const chain = sgldChain(model);
@@ -34,7 +34,7 @@ for (let i = 0; i < 3; i++) chain.step();
 cd.iter(); // warm-up, as the other implementations
 const tensorsWarm = tf.memory().numTensors;
 console.log(
-  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, node: process.version, threads: info.threadCount, simd: info.simd, convKernels: info.convKernels, relaxedSimd: info.relaxedSimd, convVariant: info.convVariant, nativeIsa: nativeConvStatus().isa })}`,
+  `ready ${JSON.stringify({ version: `ebmjs wasm (tfjs ${tf.version.tfjs})`, node: process.version, threads: info.threadCount, simd: info.simd, convKernels: info.convKernels, relaxedSimd: info.relaxedSimd, convVariant: info.convVariant, nativeIsa: nativeKernelsStatus().isa })}`,
 );
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = line.trim();

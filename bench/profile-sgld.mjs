@@ -14,7 +14,7 @@ import {
   createRng,
   enableRelaxedSimd,
   initBackend,
-  loadNativeConvKernels,
+  loadNativeKernels,
   registerWasmFmaConvKernels,
 } from '@ebmjs/tensor-backend';
 import * as tf from '@tensorflow/tfjs';
@@ -26,7 +26,7 @@ const BATCH = Number(arg('batch', '128'));
 await initBackend({ backend: 'wasm' });
 const variant = arg('variant', undefined);
 if (variant === 'fma') await enableRelaxedSimd();
-if (variant === 'native') await loadNativeConvKernels();
+if (variant === 'native') await loadNativeKernels();
 if (variant !== undefined) registerWasmFmaConvKernels(variant);
 
 const stats = new Map();

@@ -18,8 +18,8 @@ import {
   createRng,
   enableRelaxedSimd,
   initBackend,
-  loadNativeConvKernels,
-  nativeConvStatus,
+  loadNativeKernels,
+  nativeKernelsStatus,
   Rng,
   registerWasmActivationKernels,
   registerWasmFmaConvKernels,
@@ -154,7 +154,7 @@ const toggles = {
     before: () => registerWasmFmaConvKernels('muladd'),
     after: () => registerWasmFmaConvKernels('fma'),
   }),
-  // ebmjs's wasm FMA convolutions -> @ebmjs/native-conv's native kernels (perf log 20).
+  // ebmjs's wasm FMA convolutions -> @ebmjs/native-kernels's native kernels (perf log 20).
   native: () => ({
     before: () => registerWasmFmaConvKernels('fma'),
     after: () => registerWasmFmaConvKernels('native'),
@@ -190,8 +190,8 @@ const toggles = {
 };
 // `fma` and `fmagrads` need the FMA convolutions; `--fma` runs any other toggle with them too.
 const FMA_TOGGLES = ['fma', 'fmagrads', 'fmavariant', 'native'];
-if (which.startsWith('native') && !(await loadNativeConvKernels())) {
-  throw new Error(`native kernels: ${nativeConvStatus().reason}`);
+if (which.startsWith('native') && !(await loadNativeKernels())) {
+  throw new Error(`native kernels: ${nativeKernelsStatus().reason}`);
 }
 if (FMA_TOGGLES.includes(which) || args.includes('--fma')) {
   if (!(await enableRelaxedSimd())) throw new Error('no relaxed SIMD here');

@@ -85,9 +85,9 @@ for (const p of pkgs) {
 // Browser bundles: every library package, as installed from its tarball, must bundle for the
 // browser (esbuild, platform browser, tfjs external). Node-only code has to stay behind a './node'
 // entry or tensor-backend's nodeModule(), or browser users of the package cannot build.
-// @ebmjs/native-conv is a native addon, Node only: tensor-backend imports it only in Node, by a
+// @ebmjs/native-kernels is a native addon, Node only: tensor-backend imports it only in Node, by a
 // dynamic import that bundlers leave alone (checked by tensor-backend's own bundle here).
-const NODE_ONLY = new Set(['@ebmjs/native-conv']);
+const NODE_ONLY = new Set(['@ebmjs/native-kernels']);
 const { build } = await import('esbuild');
 for (const p of pkgs) {
   if (p.cli || NODE_ONLY.has(p.name) || (only.length && !only.includes(p.dir))) continue;

@@ -9,7 +9,7 @@ const d2 = tf
   .dataSync()[0];
 if (Math.abs(d2 - 0.478) > 1e-3) throw new Error(`swish'' = ${d2}`);
 await expectNoLeak(() => createRng(1).normal([4]).dispose());
-// @ebmjs/native-conv (an optional dependency) was built on install: one thread runs its kernels
+// @ebmjs/native-kernels (an optional dependency) was built on install: one thread runs its kernels
 if (info.threadCount === 1 && info.convVariant !== 'native') {
   throw new Error(`expected the native convolutions on one thread, got ${info.convVariant}`);
 }

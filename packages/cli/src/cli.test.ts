@@ -289,9 +289,9 @@ describe('ebm train mnist', () => {
     expect(two.samples.equals(one.samples)).toBe(true);
   });
 
-  it('--native-conv trains on the native kernels, the same on 1 and 2 threads; --no-native-conv on the wasm FMA ones', () => {
-    const native = tinyRun('native', '--threads', '1', '--native-conv');
-    const wasm = tinyRun('no-native', '--threads', '1', '--no-native-conv');
+  it('--native-kernels trains on the native kernels, the same on 1 and 2 threads; --no-native-kernels on the wasm FMA ones', () => {
+    const native = tinyRun('native', '--threads', '1', '--native-kernels');
+    const wasm = tinyRun('no-native', '--threads', '1', '--no-native-kernels');
     expect(native.stderr).toMatch(/backend: wasm \(simd on, 1 thread, native convolutions, /);
     // ebm turns relaxed SIMD on for itself
     expect(wasm.stderr).toMatch(/backend: wasm \(simd on, 1 thread, FMA convolutions\)/);
@@ -311,7 +311,7 @@ describe('ebm train mnist', () => {
       );
     }
     // on 2 threads (native helper threads beside tfjs's single-threaded build): the same run
-    const two = tinyRun('native-2', '--threads', '2', '--native-conv');
+    const two = tinyRun('native-2', '--threads', '2', '--native-kernels');
     expect(two.stderr).toMatch(/backend: wasm \(simd on, 2 threads, native convolutions, /);
     expect(two.metrics).toBe(native.metrics);
     expect(two.samples.equals(native.samples)).toBe(true);
@@ -346,7 +346,7 @@ describe('ebm train mnist', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/training on 64 examples/);
     // the default 1-thread backend (half the CPUs, so on machines with up to 3) runs the native
-    // convolutions (the workspace builds @ebmjs/native-conv)
+    // convolutions (the workspace builds @ebmjs/native-kernels)
     if (Math.floor(availableParallelism() / 2) <= 1) {
       expect(r.stderr).toMatch(
         /backend: wasm \(simd on, 1 thread, native convolutions, (x86-64-v[34]|aarch64|baseline)\)/,

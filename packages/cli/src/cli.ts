@@ -8,7 +8,7 @@ import {
   type ConvKernels,
   enableRelaxedSimd,
   initBackend,
-  nativeConvStatus,
+  nativeKernelsStatus,
 } from '@ebmjs/tensor-backend';
 import {
   Command,
@@ -146,16 +146,16 @@ const noRelaxedSimdOption = () =>
     '--no-relaxed-simd',
     "wasm: ebmjs's convolutions with a multiply and an add (about 1.35x slower than FMA)",
   );
-// --native-conv / --no-native-conv; neither: initBackend's default (the native kernels where
-// @ebmjs/native-conv is built and the backend runs one thread, unless --relaxed-simd or
+// --native-kernels / --no-native-kernels; neither: initBackend's default (the native kernels where
+// @ebmjs/native-kernels is built and the backend runs one thread, unless --relaxed-simd or
 // --no-relaxed-simd picks a wasm module)
-const nativeConvOption = () =>
+const nativeKernelsOption = () =>
   new Option(
-    '--native-conv',
-    "wasm: ebmjs's convolutions on @ebmjs/native-conv's native kernels (default where it is built, with 1 thread)",
+    '--native-kernels',
+    "wasm: ebmjs's convolutions on @ebmjs/native-kernels's native kernels (default where it is built, with 1 thread)",
   );
-const noNativeConvOption = () =>
-  new Option('--no-native-conv', "wasm: ebmjs's convolutions in wasm, not the native kernels");
+const noNativeKernelsOption = () =>
+  new Option('--no-native-kernels', "wasm: ebmjs's convolutions in wasm, not the native kernels");
 const convKernelsOption = () =>
   new Option(
     '--conv-kernels <which>',
@@ -167,7 +167,7 @@ async function useBackend(
     backend?: string;
     threads?: number;
     relaxedSimd?: boolean;
-    nativeConv?: boolean;
+    nativeKernels?: boolean;
     convKernels?: ConvKernels;
   },
   io: Io,
@@ -180,7 +180,7 @@ async function useBackend(
     ...(opts.backend ? { backend: opts.backend as BackendName } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.relaxedSimd !== undefined ? { relaxedSimd: opts.relaxedSimd } : {}),
-    ...(opts.nativeConv !== undefined ? { nativeConv: opts.nativeConv } : {}),
+    ...(opts.nativeKernels !== undefined ? { nativeKernels: opts.nativeKernels } : {}),
     ...(opts.convKernels !== undefined ? { convKernels: opts.convKernels } : {}),
   });
   if (!quiet) {
@@ -190,7 +190,7 @@ async function useBackend(
         ? [`${info.threadCount} thread${info.threadCount === 1 ? '' : 's'}`]
         : []),
       ...(info.convVariant === 'native'
-        ? [`native convolutions, ${nativeConvStatus().isa}`]
+        ? [`native convolutions, ${nativeKernelsStatus().isa}`]
         : info.convKernels === 'ebmjs'
           ? [info.relaxedSimd ? 'FMA convolutions' : 'multiply-add convolutions']
           : []),
@@ -256,8 +256,8 @@ function trainOptions(
     .addOption(threadsOption())
     .addOption(relaxedSimdOption())
     .addOption(noRelaxedSimdOption())
-    .addOption(nativeConvOption())
-    .addOption(noNativeConvOption())
+    .addOption(nativeKernelsOption())
+    .addOption(noNativeKernelsOption())
     .addOption(convKernelsOption())
     .option('-q, --quiet', 'no progress output', false);
 }
@@ -362,8 +362,8 @@ Examples:
     .addOption(threadsOption())
     .addOption(relaxedSimdOption())
     .addOption(noRelaxedSimdOption())
-    .addOption(nativeConvOption())
-    .addOption(noNativeConvOption())
+    .addOption(nativeKernelsOption())
+    .addOption(noNativeKernelsOption())
     .addOption(convKernelsOption())
     .addHelpText(
       'after',
@@ -448,8 +448,8 @@ Examples:
     .addOption(threadsOption())
     .addOption(relaxedSimdOption())
     .addOption(noRelaxedSimdOption())
-    .addOption(nativeConvOption())
-    .addOption(noNativeConvOption())
+    .addOption(nativeKernelsOption())
+    .addOption(noNativeKernelsOption())
     .addOption(convKernelsOption())
     .option('-q, --quiet', 'no progress output (the results are still printed)', false)
     .addHelpText(

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedError } from './errors.js';
-import { loadNativeConvKernels, nativeConvStatus } from './kernels/native-conv.js';
+import { loadNativeKernels, nativeKernelsStatus } from './kernels/native-kernels.js';
 import { registerWasmActivationKernels } from './kernels/wasm-activations.js';
 import {
   type ConvVariant,
@@ -76,7 +76,7 @@ export interface InitBackendOptions {
    * are the same for any count. A wasm backend that is already running keeps its thread count
    * unless this (or the variable) asks for another one, in which case it is rebuilt and its
    * tensors are disposed. Browsers use tfjs's own choice (threads only on cross-origin-isolated
-   * pages, half the CPUs). With the native convolutions (see `nativeConv`) tfjs runs its
+   * pages, half the CPUs). With the native convolutions (see `nativeKernels`) tfjs runs its
    * single-threaded build and this is the convolutions' thread count.
    */
   threads?: number;
@@ -104,16 +104,16 @@ export interface InitBackendOptions {
   relaxedSimd?: boolean;
   /**
    * wasm in Node: whether ebmjs's convolutions run on the native kernels of the optional
-   * dependency `@ebmjs/native-conv` (C built on install: AVX-512, AVX2 or NEON vectors with fused
+   * dependency `@ebmjs/native-kernels` (C built on install: AVX-512, AVX2 or NEON vectors with fused
    * multiply-adds, whatever the JavaScript engine supports; per training iteration about 1.6x
    * faster than the wasm FMA kernels here). They run on tfjs's single-threaded wasm build, with
    * helper threads of their own for `threads` > 1 (results do not depend on the count). Defaults
-   * to `process.env.EBMJS_NATIVE_CONV` (`1`/`0`), else on where the addon loads unless
+   * to `process.env.EBMJS_NATIVE_KERNELS` (`1`/`0`), else on where the addon loads unless
    * `relaxedSimd` or `convKernels: 'xnnpack'` asks for a wasm kernel. `true` throws an
    * {@link UnsupportedError} where they cannot run (not installed or not built, browsers, another
    * backend, `convKernels: 'xnnpack'`).
    */
-  nativeConv?: boolean;
+  nativeKernels?: boolean;
 }
 
 /** What {@link initBackend} chose. */
@@ -141,7 +141,7 @@ export interface BackendInfo {
   /** wasm: whether ebmjs's convolutions run with fused multiply-adds (relaxed SIMD; see the option). */
   relaxedSimd?: boolean;
   /**
-   * wasm: which of ebmjs's convolution kernels run: `'native'` (see `nativeConv`), `'fma'` or
+   * wasm: which of ebmjs's convolution kernels run: `'native'` (see `nativeKernels`), `'fma'` or
    * `'muladd'` (the wasm modules); absent with XNNPACK's.
    */
   convVariant?: ConvVariant;
@@ -260,22 +260,25 @@ function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined 
   );
 }
 
-/** The explicit native-kernel choice (option, else `EBMJS_NATIVE_CONV`), checked. */
-function requestedNativeConv(options: InitBackendOptions): boolean | undefined {
-  const v = options.nativeConv;
+/** The explicit native-kernel choice (option, else `EBMJS_NATIVE_KERNELS`), checked. */
+function requestedNativeKernels(options: InitBackendOptions): boolean | undefined {
+  const v = options.nativeKernels;
   if (v !== undefined) {
     if (typeof v !== 'boolean') {
-      throw new InvalidArgumentError('options.nativeConv', `must be a boolean, got ${String(v)}`);
+      throw new InvalidArgumentError(
+        'options.nativeKernels',
+        `must be a boolean, got ${String(v)}`,
+      );
     }
     return v;
   }
-  const env = nodeEnv('EBMJS_NATIVE_CONV');
+  const env = nodeEnv('EBMJS_NATIVE_KERNELS');
   if (env === undefined) return undefined;
   const t = env.toLowerCase();
   if (t === '1' || t === 'true') return true;
   if (t === '0' || t === 'false') return false;
   throw new InvalidArgumentError(
-    'EBMJS_NATIVE_CONV',
+    'EBMJS_NATIVE_KERNELS',
     `must be 1, 0, true or false, got ${JSON.stringify(env)}`,
   );
 }
@@ -291,9 +294,9 @@ async function nativePossible(
 ): Promise<boolean> {
   if (want === false) return false;
   if (want === undefined && (relaxedSimd !== undefined || convKernels === 'xnnpack')) return false;
-  const loaded = await loadNativeConvKernels();
+  const loaded = await loadNativeKernels();
   if (want === true && !loaded) {
-    throw new UnsupportedError(`nativeConv: ${nativeConvStatus().reason}`);
+    throw new UnsupportedError(`nativeKernels: ${nativeKernelsStatus().reason}`);
   }
   return loaded;
 }
@@ -397,10 +400,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const relaxedSimd = requestedRelaxedSimd(options);
   // relaxedSimd: true asks for ebmjs's (FMA) convolutions unless convKernels says otherwise
   const convKernels = requestedConvKernels(options) ?? (relaxedSimd === true ? 'ebmjs' : undefined);
-  const nativeConv = requestedNativeConv(options);
-  if (nativeConv === true && convKernels === 'xnnpack') {
+  const nativeKernels = requestedNativeKernels(options);
+  if (nativeKernels === true && convKernels === 'xnnpack') {
     throw new UnsupportedError(
-      "nativeConv: the native kernels are ebmjs's convolutions (convKernels: 'xnnpack' asked for)",
+      "nativeKernels: the native kernels are ebmjs's convolutions (convKernels: 'xnnpack' asked for)",
     );
   }
   const explicit = requested !== undefined && requested.length === 1;
@@ -436,8 +439,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     // by default not on a running threaded backend that nothing asks to rebuild (see `threads`)
     const keepThreaded = threads === undefined && (wasmThreadCount() ?? 1) > 1;
     const native =
-      name === 'wasm' && platform === 'node' && !(nativeConv === undefined && keepThreaded)
-        ? await nativePossible(nativeConv, relaxedSimd, convKernels)
+      name === 'wasm' && platform === 'node' && !(nativeKernels === undefined && keepThreaded)
+        ? await nativePossible(nativeKernels, relaxedSimd, convKernels)
         : false;
     let ok = false;
     let failure = '';
@@ -467,9 +470,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason });
       continue;
     }
-    if (nativeConv === true && !native) {
+    if (nativeKernels === true && !native) {
       throw new UnsupportedError(
-        `nativeConv: the native kernels run in Node on the wasm backend (got ${name} in ${platform === 'node' ? 'Node' : 'a browser'})`,
+        `nativeKernels: the native kernels run in Node on the wasm backend (got ${name} in ${platform === 'node' ? 'Node' : 'a browser'})`,
       );
     }
     const filled = options.kernelFills === false ? [] : applyKernelFills(name);

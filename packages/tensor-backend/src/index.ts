@@ -24,7 +24,7 @@ export {
 export { conv2dBias } from './conv.js';
 export * from './errors.js';
 export { type GradCheckOptions, type GradCheckResult, gradCheck } from './gradcheck.js';
-export { loadNativeConvKernels, nativeConvStatus } from './kernels/native-conv.js';
+export { loadNativeKernels, nativeKernelsStatus } from './kernels/native-kernels.js';
 export {
   registerWasmActivationKernels,
   unregisterWasmActivationKernels,

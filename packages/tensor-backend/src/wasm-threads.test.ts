@@ -35,10 +35,10 @@ describe('wasm threads in Node', () => {
   // tfjs's threaded build is what these tests are about: without the native convolutions (which
   // keep tfjs single-threaded and run threads of their own, see kernels/wasm-conv-fma.test.ts)
   beforeAll(() => {
-    process.env.EBMJS_NATIVE_CONV = '0';
+    process.env.EBMJS_NATIVE_KERNELS = '0';
   });
   afterAll(async () => {
-    delete process.env.EBMJS_NATIVE_CONV;
+    delete process.env.EBMJS_NATIVE_KERNELS;
     if (env === undefined) delete process.env.EBMJS_WASM_THREADS;
     else process.env.EBMJS_WASM_THREADS = env;
     // Leave the single-threaded stock backend for the other test files of this process.

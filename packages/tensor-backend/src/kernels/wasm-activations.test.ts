@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { swish } from '../ops.js';
+import { nativeKernelsActive } from './native-kernels.js';
 import {
   registerWasmActivationKernels,
   SWISH_GRAD_KERNEL,
@@ -47,28 +48,43 @@ describe('wasm SIMD activation kernels', () => {
   });
 
   it.each([
-    ['plain SIMD', false],
-    ['relaxed-SIMD FMA', true],
-  ])(
+    ['plain SIMD', 'plain'],
+    ['relaxed-SIMD FMA', 'fma'],
+    ['native (@ebmjs/native-kernels)', 'native'],
+  ] as const)(
     'the %s module: swish, its gradient and sigmoid match float64, body and tail',
-    async (_name, fma) => {
-      if (fma) expect(await enableRelaxedSimd()).toBe(true);
-      const gen = fma
-        ? await import('./wasm-activations-fma.generated.js')
-        : await import('./wasm-activations.generated.js');
-      const memory = new WebAssembly.Memory({ initial: 8 });
-      const ex = new WebAssembly.Instance(
-        new WebAssembly.Module(
-          Uint8Array.from(atob(gen.PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),
-        ),
-        { env: { memory } },
-      ).exports as unknown as {
-        init(p: number): void;
+    async (_name, kind) => {
+      interface Exports {
         sigmoid(x: number, o: number, n: number): void;
         swish(x: number, y: number, s: number, n: number): void;
         swish_grad(dy: number, y: number, s: number, dx: number, n: number): void;
-      };
-      ex.init(0);
+      }
+      const memory = new WebAssembly.Memory({ initial: 8 });
+      let ex: Exports;
+      if (kind === 'native') {
+        // the addon's functions take the heap first (a plain wasm memory's buffer here)
+        const { loadAddon } = await import('@ebmjs/native-kernels');
+        const addon = loadAddon();
+        ex = {
+          sigmoid: (...a) => addon.sigmoid(memory.buffer, ...a),
+          swish: (...a) => addon.swish(memory.buffer, ...a),
+          swish_grad: (...a) => addon.swish_grad(memory.buffer, ...a),
+        };
+      } else {
+        if (kind === 'fma') expect(await enableRelaxedSimd()).toBe(true);
+        const gen =
+          kind === 'fma'
+            ? await import('./wasm-activations-fma.generated.js')
+            : await import('./wasm-activations.generated.js');
+        const wasm = new WebAssembly.Instance(
+          new WebAssembly.Module(
+            Uint8Array.from(atob(gen.PLAIN_MEMORY_WASM), (c) => c.charCodeAt(0)),
+          ),
+          { env: { memory } },
+        ).exports as unknown as Exports & { init(p: number): void };
+        wasm.init(0);
+        ex = wasm;
+      }
       const f32 = new Float32Array(memory.buffer);
       for (const n of [1, 5, 4096 + 3]) {
         const xv = inputs(n);
@@ -93,6 +109,23 @@ describe('wasm SIMD activation kernels', () => {
       }
     },
   );
+});
+
+/**
+ * The registered kernels, with the wasm module's arithmetic and with the native kernels' (which
+ * the activations use while the native convolutions run).
+ */
+describe.each(['wasm', 'native'] as const)('activation kernels on wasm (%s arithmetic)', (mode) => {
+  const init = () =>
+    initBackend({
+      backend: 'wasm',
+      threads: 1,
+      ...(mode === 'wasm' ? { nativeKernels: false } : {}),
+    });
+  beforeAll(async () => {
+    await init();
+    expect(nativeKernelsActive()).toBe(mode === 'native');
+  });
 
   it('swish, its gradient and sigmoid match float64 to 2e-7 relative, vector body and scalar tail', () => {
     for (const n of [1, 3, 4, 5, 8, 1001, 4096 + 3]) {
@@ -175,7 +208,7 @@ describe('wasm SIMD activation kernels', () => {
     const cpuXs = tf.linspace(-8, 8, 1001);
     const cpu3 = d3(cpuXs).dataSync();
     expectClose(fused[2]!, (i) => cpu3[i]!, 2e-5);
-    await initBackend({ backend: 'wasm' });
+    await init();
     xs.dispose();
   });
 
@@ -191,5 +224,34 @@ describe('wasm SIMD activation kernels', () => {
     expect(tf.sigmoid(tf.tensor([0])).dataSync()[0]).toBeCloseTo(0.5, 7);
     expect(unregisterWasmActivationKernels()).toEqual([]);
     expect(registerWasmActivationKernels().sort()).toEqual(['EbmSwish', 'EbmSwishGrad', 'Sigmoid']);
+  });
+});
+
+describe('native activation kernels on helper threads', () => {
+  it('threads: 2 splits large activations: same bits as one thread', async () => {
+    // 2^17 + 5 elements: enough work to be split, and a tail off the 16-float vectors
+    const n = (1 << 17) + 5;
+    const xv = new Float32Array(n).map((_, i) => -12 + (24 * i) / n);
+    const run = () => {
+      const x = tf.tensor(xv);
+      const dy = tf.onesLike(x);
+      const [y, s] = tf.engine().runKernel(SWISH_KERNEL, { x }, {}) as tf.Tensor[];
+      const dx = tf.engine().runKernel(SWISH_GRAD_KERNEL, { dy, y: y!, s: s! }, {}) as tf.Tensor;
+      const sg = tf.sigmoid(x);
+      const out = [y!, s!, dx, sg].map((t) => Array.from(t.dataSync()));
+      tf.dispose([x, dy, y!, s!, dx, sg]);
+      return out;
+    };
+    await initBackend({ backend: 'wasm', threads: 1 });
+    expect(nativeKernelsActive()).toBe(true);
+    const one = run();
+    const info = await initBackend({ backend: 'wasm', threads: 2 });
+    expect([info.convVariant, info.threadCount]).toEqual(['native', 2]);
+    const tensors = tf.memory().numTensors;
+    const two = run();
+    expect(tf.memory().numTensors).toBe(tensors);
+    for (let k = 0; k < 4; k++) expect(two[k]).toEqual(one[k]);
+    expectClose(two[0]!, (i) => swishRef(xv[i]!), 2e-7);
+    await initBackend({ backend: 'wasm', threads: 1 });
   });
 });

@@ -19,6 +19,7 @@
  * @module kernels/wasm-activations
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeActivationExports, nativeKernelsActive } from './native-kernels.js';
 import {
   heapModule,
   heapOffset,
@@ -62,8 +63,13 @@ const fmaModule = heapModule<ActivationExports>(FMA_PLAIN_MEMORY_WASM, FMA_SHARE
 });
 const chosen = new WeakMap<object, ActivationExports>();
 
-/** The module's exports for a tfjs wasm module: the FMA variant if it compiles when first used. */
+/**
+ * The module's exports for a tfjs wasm module: the FMA variant if it compiles when first used; the
+ * native kernels of `@ebmjs/native-kernels` (the same arithmetic, 16 floats at a time, on the
+ * native kernels' threads) while the native convolutions run (see kernels/native-kernels).
+ */
 function exportsFor(be: WasmHeapBackend): ActivationExports {
+  if (nativeKernelsActive()) return nativeActivationExports<ActivationExports>(be);
   let ex = chosen.get(be.wasm);
   if (ex === undefined) {
     ex = (fmaModule.validate() ? fmaModule : plainModule).exportsFor(be);

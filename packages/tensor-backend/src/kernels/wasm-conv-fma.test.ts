@@ -7,7 +7,7 @@ import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { expectClose, onCpu, size, values } from './conv-check.test-util.js';
 import { convHelpers } from './conv-threads.js';
 import { clearFilterCache } from './filter-cache.js';
-import { loadNativeConvKernels, nativeConvStatus } from './native-conv.js';
+import { loadNativeKernels, nativeKernelsStatus } from './native-kernels.js';
 import { heapMemory, type WasmHeapBackend } from './shared.js';
 import {
   convVariantAvailable,
@@ -26,8 +26,8 @@ type Shape4 = [number, number, number, number];
 
 /**
  * Every variant runs every shape test: both wasm modules (the FMA one needs the V8 flag initBackend
- * sets) and @ebmjs/native-conv's addon, which the workspace's install builds (required here unless
- * that build was switched off with EBMJS_NATIVE_CONV_BUILD=0).
+ * sets) and @ebmjs/native-kernels's addon, which the workspace's install builds (required here unless
+ * that build was switched off with EBMJS_NATIVE_KERNELS_BUILD=0).
  */
 const VARIANTS = ['fma', 'muladd', 'native'] as const;
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -237,7 +237,7 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
     registerWasmFmaConvKernels();
   });
 
-  it('initBackend: convKernels, relaxedSimd, nativeConv and their variables, checked', async () => {
+  it('initBackend: convKernels, relaxedSimd, nativeKernels and their variables, checked', async () => {
     const chose = async (options: Parameters<typeof initBackend>[0]) => {
       const info = await initBackend({ backend: 'wasm', threads: 1, ...options });
       expect(info.convVariant ?? null).toBe(wasmConvVariant());
@@ -245,13 +245,13 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
       expect(info.relaxedSimd).toBe(info.convVariant === 'fma');
       return info.convVariant ?? 'xnnpack';
     };
-    // the workspace builds @ebmjs/native-conv: the default on one thread is the native kernels;
+    // the workspace builds @ebmjs/native-kernels: the default on one thread is the native kernels;
     // asking for relaxed SIMD (on in this process: the flag set above) or not picks a wasm module
     expect(await chose({})).toBe('native');
     expect(await chose({ relaxedSimd: true })).toBe('fma');
     expect(await chose({ relaxedSimd: false })).toBe('muladd');
-    expect(await chose({ nativeConv: false })).toBe('fma');
-    expect(await chose({ nativeConv: true, relaxedSimd: false })).toBe('native');
+    expect(await chose({ nativeKernels: false })).toBe('fma');
+    expect(await chose({ nativeKernels: true, relaxedSimd: false })).toBe('native');
     expect(await chose({ convKernels: 'xnnpack' })).toBe('xnnpack');
     // kernelFills names what this call replaced
     const info = await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
@@ -264,13 +264,13 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
       initBackend({ backend: 'wasm', convKernels: 'mkl' as unknown as 'ebmjs' }),
     ).rejects.toThrow(/options\.convKernels/);
     await expect(
-      initBackend({ backend: 'wasm', nativeConv: 1 as unknown as boolean }),
-    ).rejects.toThrow(/options\.nativeConv/);
+      initBackend({ backend: 'wasm', nativeKernels: 1 as unknown as boolean }),
+    ).rejects.toThrow(/options\.nativeKernels/);
     // the native kernels are ebmjs's convolutions: refused before any work
     await expect(
-      initBackend({ backend: 'wasm', nativeConv: true, convKernels: 'xnnpack' }),
+      initBackend({ backend: 'wasm', nativeKernels: true, convKernels: 'xnnpack' }),
     ).rejects.toThrow(/convKernels/);
-    await expect(initBackend({ backend: 'cpu', nativeConv: true })).rejects.toThrow(
+    await expect(initBackend({ backend: 'cpu', nativeKernels: true })).rejects.toThrow(
       UnsupportedError,
     );
     const env = process.env;
@@ -279,9 +279,9 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
       expect(await chose({})).toBe('muladd');
       process.env = { ...env, EBMJS_WASM_RELAXED_SIMD: '1' };
       expect(await chose({})).toBe('fma');
-      process.env = { ...env, EBMJS_NATIVE_CONV: '0' };
+      process.env = { ...env, EBMJS_NATIVE_KERNELS: '0' };
       expect(await chose({})).toBe('fma');
-      process.env = { ...env, EBMJS_NATIVE_CONV: '1' };
+      process.env = { ...env, EBMJS_NATIVE_KERNELS: '1' };
       expect(await chose({ relaxedSimd: true })).toBe('native');
       process.env = { ...env, EBMJS_WASM_CONV: 'xnnpack' };
       expect(await chose({})).toBe('xnnpack');
@@ -291,8 +291,8 @@ describe('ebmjs convolutions on wasm: modules, variants, registration, options',
       await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_RELAXED_SIMD/);
       process.env = { ...env, EBMJS_WASM_CONV: 'fast' };
       await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_WASM_CONV/);
-      process.env = { ...env, EBMJS_NATIVE_CONV: 'yes' };
-      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_NATIVE_CONV/);
+      process.env = { ...env, EBMJS_NATIVE_KERNELS: 'yes' };
+      await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/EBMJS_NATIVE_KERNELS/);
     } finally {
       process.env = env;
     }
@@ -303,7 +303,7 @@ describe.each(VARIANTS)('ebmjs convolution, %s variant (wasm)', (variant) => {
   beforeAll(async () => {
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
     if (variant === 'native') {
-      expect(await loadNativeConvKernels(), nativeConvStatus().reason).toBe(true);
+      expect(await loadNativeKernels(), nativeKernelsStatus().reason).toBe(true);
     }
     registerWasmFmaConvKernels(variant);
     expect(wasmConvVariant()).toBe(variant);
@@ -574,7 +574,7 @@ describe('native convolutions on their own helper threads (Node)', () => {
       });
     const run = () => ({ fwd: cases.map((c) => forward(c, false)), grads: gradCases.map(grads) });
     const info1 = await initBackend({ backend: 'wasm', threads: 1 });
-    expect([info1.convVariant, info1.threadCount, nativeConvStatus().threads]).toEqual([
+    expect([info1.convVariant, info1.threadCount, nativeKernelsStatus().threads]).toEqual([
       'native',
       1,
       1,
@@ -587,7 +587,7 @@ describe('native convolutions on their own helper threads (Node)', () => {
       2,
       false,
     ]);
-    expect(nativeConvStatus().threads).toBe(2);
+    expect(nativeKernelsStatus().threads).toBe(2);
     const tensors = tf.memory().numTensors;
     const two = run();
     expect(tf.memory().numTensors).toBe(tensors);
@@ -606,18 +606,20 @@ describe('native convolutions on their own helper threads (Node)', () => {
     expectClose(two.fwd[1]!.conv, ref.conv, abs.conv, `conv ${label(c)} on 2 native threads`);
     // a wasm variant stops the native helpers
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
-    expect(nativeConvStatus().threads).toBe(1);
+    expect(nativeKernelsStatus().threads).toBe(1);
   });
 
   it('by default leaves a running threaded backend (and its tensors) alone', async () => {
-    await initBackend({ backend: 'wasm', threads: 2, nativeConv: false });
+    await initBackend({ backend: 'wasm', threads: 2, nativeKernels: false });
     const kept = tf.tensor1d([1, 2, 3]);
     const info = await initBackend({ backend: 'wasm' });
     expect([info.threadCount, info.threadedBuild, info.convVariant]).toEqual([2, true, undefined]);
     expect(Array.from(kept.dataSync())).toEqual([1, 2, 3]);
     kept.dispose();
     // asked for, the native kernels rebuild it single-threaded
-    expect((await initBackend({ backend: 'wasm', nativeConv: true })).convVariant).toBe('native');
+    expect((await initBackend({ backend: 'wasm', nativeKernels: true })).convVariant).toBe(
+      'native',
+    );
   });
 });
 

@@ -38,7 +38,12 @@ import {
   stopConvHelpers,
 } from './conv-threads.js';
 import { repackedFilters } from './filter-cache.js';
-import { nativeConvExports, nativeConvStatus, setNativeConvThreads } from './native-conv.js';
+import {
+  nativeConvExports,
+  nativeKernelsStatus,
+  setNativeKernelsActive,
+  setNativeKernelThreads,
+} from './native-kernels.js';
 import {
   heapMemory,
   heapModule,
@@ -138,8 +143,8 @@ const MODULES = {
 
 /**
  * Which kernels run: the wasm module with fused multiply-adds (`'fma'`), with a multiply and an
- * add (`'muladd'`), or `@ebmjs/native-conv`'s addon (`'native'`, Node, one thread; see
- * kernels/native-conv).
+ * add (`'muladd'`), or `@ebmjs/native-kernels`'s addon (`'native'`, Node, one thread; see
+ * kernels/native-kernels).
  */
 export type ConvVariant = keyof typeof MODULES | 'native';
 
@@ -150,10 +155,10 @@ export function relaxedSimdAvailable(): boolean {
 
 /**
  * True if `variant` can run now: its wasm module compiles here (`'muladd'` needs wasm SIMD only),
- * or, for `'native'`, the addon is loaded (see `loadNativeConvKernels`).
+ * or, for `'native'`, the addon is loaded (see `loadNativeKernels`).
  */
 export function convVariantAvailable(variant: ConvVariant): boolean {
-  return variant === 'native' ? nativeConvStatus().loaded : MODULES[variant].validate();
+  return variant === 'native' ? nativeKernelsStatus().loaded : MODULES[variant].validate();
 }
 
 /**
@@ -617,12 +622,14 @@ export function registerWasmFmaConvKernels(
         ? "variant 'fma': this JavaScript engine cannot compile relaxed-SIMD wasm now (see enableRelaxedSimd)"
         : variant === 'muladd'
           ? "variant 'muladd': this JavaScript engine cannot compile SIMD wasm"
-          : `variant 'native': ${nativeConvStatus().reason} (see loadNativeConvKernels)`,
+          : `variant 'native': ${nativeKernelsStatus().reason} (see loadNativeKernels)`,
     );
   }
   // Helper threads (if any) were started with the other module: they finish their current
   // call and are started again with this one by setFmaConvThreads (initBackend does that).
   state.variant = variant;
+  // the native activation kernels follow the native convolutions
+  setNativeKernelsActive(variant === 'native');
   // Keep the stock setupFunc: it binds the stock function when a wasm backend initialises.
   return replaceStockKernels(
     'registerWasmFmaConvKernels',
@@ -645,6 +652,7 @@ export function wasmConvVariant(): ConvVariant | null {
 
 /** Puts the stock `Conv2D` and `FusedConv2D` back. @returns the names restored. */
 export function unregisterWasmFmaConvKernels(): string[] {
+  setNativeKernelsActive(false);
   return restoreStockKernels(NAMES, state.stock, isOurs);
 }
 
@@ -653,7 +661,7 @@ export function unregisterWasmFmaConvKernels(): string[] {
  * is shared (tfjs's threaded build in Node), starts `threads - 1` helper threads
  * (kernels/conv-threads) with the registered variant's module, or stops them for 1; elsewhere (a
  * plain heap, browsers) it stops any helpers and returns 1. The native variant: the addon's own
- * helper threads (see `setNativeConvThreads`), on any heap it runs on.
+ * helper threads (see `setNativeKernelThreads`), on any heap it runs on.
  *
  * @returns the number of threads the convolutions run on now.
  */
@@ -665,9 +673,9 @@ export async function setFmaConvThreads(
   // the native kernels have threads of their own (on tfjs's single-threaded heap)
   if (state.variant === 'native') {
     await stopConvHelpers();
-    return setNativeConvThreads(threads);
+    return setNativeKernelThreads(threads);
   }
-  setNativeConvThreads(1);
+  setNativeKernelThreads(1);
   if (threads <= 1 || !isShared(memory) || !isNode()) {
     await stopConvHelpers();
     return 1;

@@ -1,4 +1,4 @@
-// Builds the native kernels (native/conv.c -> build/Release/ebmjs_conv.node) with node-gyp, on
+// Builds the native kernels (native/conv.c -> build/Release/ebmjs_kernels.node) with node-gyp, on
 // install and in the package's build. Never fails the install: without a C compiler (or on an
 // unsupported platform) it says why and exits 0, and @ebmjs/tensor-backend keeps its wasm
 // kernels. Skips the build when the addon is newer than its sources.
@@ -8,19 +8,30 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const addon = join(root, 'build', 'Release', 'ebmjs_conv.node');
-const sources = ['native/conv.c', 'native/pool.c', 'native/pool.h', 'binding.gyp'].map((f) =>
-  join(root, f),
-);
+const addon = join(root, 'build', 'Release', 'ebmjs_kernels.node');
+const sources = [
+  'addon.c',
+  'conv.c',
+  'conv.h',
+  'activations.c',
+  'activations.h',
+  'pool.c',
+  'pool.h',
+]
+  .map((f) => join('native', f))
+  .concat('binding.gyp')
+  .map((f) => join(root, f));
 
-if (process.env.EBMJS_NATIVE_CONV_BUILD === '0') {
-  console.log('@ebmjs/native-conv: EBMJS_NATIVE_CONV_BUILD=0, not building the native kernels');
+if (process.env.EBMJS_NATIVE_KERNELS_BUILD === '0') {
+  console.log(
+    '@ebmjs/native-kernels: EBMJS_NATIVE_KERNELS_BUILD=0, not building the native kernels',
+  );
   process.exit(0);
 }
 if (existsSync(addon)) {
   const built = statSync(addon).mtimeMs;
   if (sources.every((s) => statSync(s).mtimeMs <= built)) {
-    console.log('@ebmjs/native-conv: native kernels up to date');
+    console.log('@ebmjs/native-kernels: native kernels up to date');
     process.exit(0);
   }
 }
@@ -58,7 +69,7 @@ const result = gyp
       shell: process.platform === 'win32',
     });
 if (result.status === 0 && existsSync(addon)) {
-  console.log('@ebmjs/native-conv: built the native kernels');
+  console.log('@ebmjs/native-kernels: built the native kernels');
 } else {
   // the compiler's own errors first (node-gyp's summary lines say little), else the last lines
   const lines = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.split('\n');
@@ -66,6 +77,6 @@ if (result.status === 0 && existsSync(addon)) {
   const why =
     result.error?.message ?? (errors.length ? errors : lines.slice(-6)).slice(0, 12).join('\n');
   console.warn(
-    `@ebmjs/native-conv: could not build the native kernels (ebmjs will use its wasm kernels):\n${why}`,
+    `@ebmjs/native-kernels: could not build the native kernels (ebmjs will use its wasm kernels):\n${why}`,
   );
 }

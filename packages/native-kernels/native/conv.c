@@ -13,10 +13,8 @@
  * Summation order per output value is the wasm kernels': bias first, then the taps in the packed
  * filter's order (ky, kx, ci); only the rounding of each multiply-add can differ.
  */
-#include <node_api.h>
+#include "conv.h"
 
-#include "pool.h"
-#include <stdint.h>
 #include <string.h>
 
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
@@ -37,10 +35,6 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
 #define splat4(s) ({ float s_ = (s); (v4){s_, s_, s_, s_}; })
 #define splat8(s) ({ float s_ = (s); (v8){s_, s_, s_, s_, s_, s_, s_, s_}; })
 #define splat16(s) ({ float s_ = (s); (v16){s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_}; })
-
-typedef struct {
-  int32_t n, hp, wp, cin, oh, ow, cout, kh, kw, sh, sw, dh, dw, oimg, orow, opix;
-} geom;
 
 /* Position (b, oy, ox) of a pixel of the flattened [n, oh, ow] output grid, stepped one pixel at
  * a time (a division per pixel cost as much as the arithmetic of a small tile). */
@@ -121,10 +115,6 @@ static inline void tile_ptrs(uint8_t *heap, int32_t x, int32_t out, const geom *
     blockAt = at;                                                                                 \
   }
 
-#define CONV_ARGS                                                                                 \
-  uint8_t *heap, int32_t x, int32_t w, int32_t bias, int32_t out, const geom *g, int32_t first,   \
-      int32_t last
-
 /* "conv": 16-channel panels. Tile heights by instruction set: 8 zmm accumulators with AVX-512 (the
  * FMA latency times two ports; more pixels ran out of general registers for their pointers), 12
  * ymm with AVX2, 8 xmm with SSE. */
@@ -132,7 +122,7 @@ static inline void tile_ptrs(uint8_t *heap, int32_t x, int32_t out, const geom *
 __attribute__((target("arch=x86-64-v4"))) static void conv16_v4(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 8, 48) }
 __attribute__((target("arch=x86-64-v3"))) static void conv16_v3(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 6, 48) }
 static void conv16_base(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 2, 48) }
-static void conv16(CONV_ARGS) {
+void conv16(CONV_ARGS) {
   static int level = -1;
   if (level < 0) {
     __builtin_cpu_init();
@@ -143,16 +133,16 @@ static void conv16(CONV_ARGS) {
   else conv16_base(heap, x, w, bias, out, g, first, last);
 }
 #else
-static void conv16(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 6, 48) }
+void conv16(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 6, 48) }
 #endif
 
 /* "conv4": 4-channel panels (a 4-channel output), tiles of 8 pixels. */
-CLONES static void conv4(CONV_ARGS) { CONV_BODY(v4, splat4, 4, 8, 64) }
+CLONES void conv4(CONV_ARGS) { CONV_BODY(v4, splat4, 4, 8, 64) }
 
 /* "conv1": one output channel, the filter unpacked [kh, kw, cin], cin % 4 == 0: per pixel a dot
  * product over the window, 8 floats at a time (a last 4 zero-extended to 8), tiles of 8 pixels
  * (8 independent accumulators: the multiply-add latency times two ports). */
-CLONES static void conv1(CONV_ARGS) {
+CLONES void conv1(CONV_ARGS) {
   enum { PR = 8 };
   int32_t total = g->n * g->oh * g->ow;
   int32_t rowStride = g->dh * g->wp * g->cin;
@@ -199,7 +189,7 @@ CLONES static void conv1(CONV_ARGS) {
 
 /* "fgrad": dw[row, co] = sum_p x[tab[p] + window offset of row] dy[p, co] for the row tiles
  * [first, last) (4 rows a tile; a row is (ky, kx, ci)), cout % 8 == 0, in chunks of pixels. */
-CLONES static void fgrad(uint8_t *heap, int32_t x, int32_t dy, int32_t out, int32_t tab,
+CLONES void fgrad(uint8_t *heap, int32_t x, int32_t dy, int32_t out, int32_t tab,
                          int32_t total, int32_t wp, int32_t cin, int32_t cout, int32_t kh,
                          int32_t kw, int32_t dh, int32_t dw, int32_t chunk, int32_t first,
                          int32_t last) {
@@ -251,7 +241,7 @@ CLONES static void fgrad(uint8_t *heap, int32_t x, int32_t dy, int32_t out, int3
 }
 
 /* "pad": dst [n, hp, wp, c] = x [n, h, w, c] placed at row top, column left, zeros around it. */
-static void pad(uint8_t *heap, int32_t x, int32_t dst, int32_t n, int32_t h, int32_t w, int32_t c,
+void pad(uint8_t *heap, int32_t x, int32_t dst, int32_t n, int32_t h, int32_t w, int32_t c,
                 int32_t hp, int32_t wp, int32_t top, int32_t left) {
   size_t rowBytes = (size_t)w * c * 4, dstRowBytes = (size_t)wp * c * 4, leftBytes = (size_t)left * c * 4;
   const uint8_t *src = heap + x;
@@ -269,139 +259,3 @@ static void pad(uint8_t *heap, int32_t x, int32_t dst, int32_t n, int32_t h, int
   }
 }
 
-/* ---- N-API glue: f(heap: ArrayBuffer, ...int32) ---- */
-
-#define MAX_ARGS 24
-
-/* Reads the heap and `count` int32 arguments; returns the heap's bytes or NULL (a JS error thrown). */
-static uint8_t *args_of(napi_env env, napi_callback_info info, size_t count, int32_t *out) {
-  size_t argc = MAX_ARGS;
-  napi_value argv[MAX_ARGS];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc != count + 1) {
-    napi_throw_type_error(env, "E_INVALID_ARGUMENT", "@ebmjs/native-conv: wrong argument count");
-    return NULL;
-  }
-  void *data = NULL;
-  size_t length = 0;
-  if (napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
-    napi_throw_type_error(env, "E_INVALID_ARGUMENT", "@ebmjs/native-conv: the heap must be an ArrayBuffer");
-    return NULL;
-  }
-  for (size_t i = 0; i < count; i++) {
-    if (napi_get_value_int32(env, argv[i + 1], &out[i]) != napi_ok) {
-      napi_throw_type_error(env, "E_INVALID_ARGUMENT", "@ebmjs/native-conv: arguments must be numbers");
-      return NULL;
-    }
-  }
-  return (uint8_t *)data;
-}
-
-typedef void (*conv_fn)(uint8_t *, int32_t, int32_t, int32_t, int32_t, const geom *, int32_t, int32_t);
-
-/* A convolution call, for the helper threads: its kernel and arguments but the pixel range. */
-typedef struct {
-  conv_fn f;
-  uint8_t *heap;
-  int32_t x, w, bias, out;
-  geom g;
-} conv_call;
-
-static void conv_part(void *ctx, int32_t lo, int32_t hi) {
-  conv_call *c = ctx;
-  c->f(c->heap, c->x, c->w, c->bias, c->out, &c->g, lo, hi);
-}
-
-static napi_value run_conv(napi_env env, napi_callback_info info, conv_fn f, int32_t macsPerOut) {
-  int32_t a[22];
-  uint8_t *heap = args_of(env, info, 22, a);
-  if (heap == NULL) return NULL;
-  conv_call c = {f, heap, a[0], a[1], a[2], a[3],
-                 {a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]}};
-  int64_t work = (int64_t)(a[21] - a[20]) * c.g.kh * c.g.kw * c.g.cin * macsPerOut;
-  /* parts of 24 pixels: whole tiles of every kernel version (6, 8, 2 or 4 pixels) */
-  pool_run(conv_part, &c, a[20], a[21], 24, work);
-  return NULL;
-}
-
-static napi_value js_conv(napi_env env, napi_callback_info info) {
-  return run_conv(env, info, conv16, 16);
-}
-static napi_value js_conv4(napi_env env, napi_callback_info info) {
-  return run_conv(env, info, conv4, 4);
-}
-static napi_value js_conv1(napi_env env, napi_callback_info info) {
-  return run_conv(env, info, conv1, 1);
-}
-
-typedef struct {
-  uint8_t *heap;
-  int32_t a[15];
-} fgrad_call;
-
-static void fgrad_part(void *ctx, int32_t lo, int32_t hi) {
-  fgrad_call *c = ctx;
-  const int32_t *a = c->a;
-  fgrad(c->heap, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], lo, hi);
-}
-
-static napi_value js_fgrad(napi_env env, napi_callback_info info) {
-  fgrad_call c;
-  c.heap = args_of(env, info, 15, c.a);
-  if (c.heap == NULL) return NULL;
-  /* row tiles of 4 rows, each a reduction over all pixels (a[4]) for all channels (a[7]) */
-  int64_t work = (int64_t)(c.a[14] - c.a[13]) * 4 * c.a[4] * c.a[7];
-  pool_run(fgrad_part, &c, c.a[13], c.a[14], 1, work);
-  return NULL;
-}
-
-/* setThreads(n): the native kernels' thread count (1 to 16; helpers started or stopped). */
-static napi_value js_set_threads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t n = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > POOL_MAX) {
-    napi_throw_range_error(env, "E_INVALID_ARGUMENT", "@ebmjs/native-conv: setThreads(n) needs 1 <= n <= 16");
-    return NULL;
-  }
-  napi_value r;
-  napi_create_int32(env, pool_set_threads(n), &r);
-  return r;
-}
-
-static napi_value js_pad(napi_env env, napi_callback_info info) {
-  int32_t a[10];
-  uint8_t *heap = args_of(env, info, 10, a);
-  if (heap == NULL) return NULL;
-  pad(heap, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-  return NULL;
-}
-
-/* Which instruction set the kernels run here: "x86-64-v4", "x86-64-v3", "baseline". */
-static napi_value js_isa(napi_env env, napi_callback_info info) {
-  (void)info;
-  const char *isa = "baseline";
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) isa = "x86-64-v4";
-  else if (__builtin_cpu_supports("x86-64-v3")) isa = "x86-64-v3";
-#elif defined(__aarch64__)
-  isa = "aarch64";
-#endif
-  napi_value r;
-  napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &r);
-  return r;
-}
-
-NAPI_MODULE_INIT() {
-  static const struct { const char *name; napi_callback cb; } fns[] = {
-      {"conv", js_conv}, {"conv4", js_conv4}, {"conv1", js_conv1},
-      {"fgrad", js_fgrad}, {"pad", js_pad}, {"isa", js_isa}, {"setThreads", js_set_threads}};
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value fn;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn);
-    napi_set_named_property(env, exports, fns[i].name, fn);
-  }
-  return exports;
-}

@@ -1,8 +1,8 @@
 // Installed from its tarball, the addon was built by the package's install script (or
 // `npm rebuild`): load it and pad a 1x1 image on a plain ArrayBuffer heap.
-import { loadNativeConv } from '@ebmjs/native-conv';
+import { loadAddon } from '@ebmjs/native-kernels';
 
-const addon = loadNativeConv();
+const addon = loadAddon();
 const heap = new ArrayBuffer(64);
 new Float32Array(heap)[0] = 7;
 addon.pad(heap, 0, 16, 1, 1, 1, 1, 3, 3, 1, 1); // [1, 1, 1, 1] -> [1, 3, 3, 1] at byte 16

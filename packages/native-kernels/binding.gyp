@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "ebmjs_conv",
-      "sources": ["native/conv.c", "native/pool.c"],
+      "target_name": "ebmjs_kernels",
+      "sources": ["native/addon.c", "native/conv.c", "native/activations.c", "native/pool.c"],
       "cflags": ["-O3", "-ffp-contract=fast", "-fno-strict-aliasing", "-pthread"],
       "ldflags": ["-pthread"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-ffp-contract=fast"] }

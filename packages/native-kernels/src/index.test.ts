@@ -1,20 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { loadNativeConv } from './index.js';
+import { loadAddon } from './index.js';
 
 // The workspace's install builds the addon (scripts/build-native.mjs); this suite requires it.
-// The kernels' numerics against tfjs's cpu backend, on many shapes, are tested where they run:
-// @ebmjs/tensor-backend's kernels/wasm-conv-fma.test.ts (its 'native' variant).
-describe('@ebmjs/native-conv', () => {
-  it('loads, with all five kernels and the instruction set it runs', () => {
-    const addon = loadNativeConv();
-    for (const name of ['pad', 'conv', 'conv4', 'conv1', 'fgrad'] as const) {
+// The kernels' numerics are tested where they run, against tfjs's cpu backend on many shapes and
+// against float64: @ebmjs/tensor-backend's kernels/wasm-conv-fma.test.ts (its 'native' variant)
+// and kernels/wasm-activations.test.ts (the native arithmetic).
+describe('@ebmjs/native-kernels', () => {
+  it('loads, with all eight kernels and the instruction set it runs', () => {
+    const addon = loadAddon();
+    for (const name of [
+      'pad',
+      'conv',
+      'conv4',
+      'conv1',
+      'fgrad',
+      'sigmoid',
+      'swish',
+      'swish_grad',
+    ] as const) {
       expect(typeof addon[name]).toBe('function');
     }
     expect(['x86-64-v4', 'x86-64-v3', 'aarch64', 'baseline']).toContain(addon.isa());
   });
 
   it('pad and conv on a plain ArrayBuffer as the heap: byte offsets, zeros around', () => {
-    const { pad, conv } = loadNativeConv();
+    const { pad, conv } = loadAddon();
     const heap = new ArrayBuffer(4096);
     const f = new Float32Array(heap);
     // x [1, 2, 2, 1] at byte 0 = 1 2 / 3 4, padded to [1, 4, 4, 1] at byte 64
@@ -42,7 +52,7 @@ describe('@ebmjs/native-conv', () => {
   });
 
   it('rejects a heap that is not an ArrayBuffer and a wrong argument count with TypeErrors', () => {
-    const { pad } = loadNativeConv();
+    const { pad } = loadAddon();
     expect(() =>
       pad(new Float32Array(4) as unknown as ArrayBuffer, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0),
     ).toThrow(TypeError);
