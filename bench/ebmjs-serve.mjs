@@ -25,7 +25,13 @@ const nativeKernels = args.includes('--no-native-kernels') ? false : undefined;
 const convKernels = args.includes('--conv-kernels')
   ? args[args.indexOf('--conv-kernels') + 1]
   : undefined;
-const info = await initBackend({ backend: 'wasm', threads, relaxedSimd, nativeKernels, convKernels });
+const info = await initBackend({
+  backend: 'wasm',
+  threads,
+  relaxedSimd,
+  nativeKernels,
+  convKernels,
+});
 const real = await realBatch((s) => process.stderr.write(`${s}\n`));
 const model = convEnergyNet({ seed: 1 });
 const chain = sgldChain(model);
