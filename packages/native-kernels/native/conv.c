@@ -2,13 +2,14 @@
  * Native convolution kernels for @ebmjs/tensor-backend's wasm convolutions (kernels/wasm-conv-fma.ts).
  *
  * The same five functions, arguments and memory layout as the wasm module that
- * packages/tensor-backend/wat/conv.mjs generates ("pad", "conv", "conv4", "conv1", "fgrad"): they
- * run on tfjs's wasm heap (the first argument is its ArrayBuffer, every other pointer a byte offset
- * into it), so the JavaScript side (filter packing and caching, padding scratch, sub-pixel phases
- * of the input gradient) is shared with the wasm kernels. What differs is the width: 8-float
- * vectors (one AVX register on x86-64, two NEON registers on ARM) instead of wasm's 4, and fused
- * multiply-adds wherever the CPU has them (function clones for x86-64-v4 / v3 chosen at load time),
- * whatever the JavaScript engine supports.
+ * packages/tensor-backend/wat/conv.mjs generates ("pad", "conv", "conv4", "conv1", "fgrad"), but
+ * for "conv"'s filter panels of 16 channels instead of 8: they run on tfjs's wasm heap (byte
+ * offsets into it; addon.c passes its ArrayBuffer), so the JavaScript side (filter packing and
+ * caching, padding scratch, sub-pixel phases of the input gradient) is shared with the wasm
+ * kernels. What differs is the width, 8- and 16-float vectors instead of wasm's 4, and fused
+ * multiply-adds wherever the CPU has them (x86-64-v4 / v3 / baseline versions chosen at load
+ * time), whatever the JavaScript engine supports. addon.c splits a call's pixel range between
+ * threads (pool.c).
  *
  * Summation order per output value is the wasm kernels': bias first, then the taps in the packed
  * filter's order (ky, kx, ci); only the rounding of each multiply-add can differ.

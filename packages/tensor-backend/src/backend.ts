@@ -105,7 +105,7 @@ export interface InitBackendOptions {
   /**
    * wasm in Node: whether ebmjs's convolutions run on the native kernels of the optional
    * dependency `@ebmjs/native-kernels` (C built on install: AVX-512, AVX2 or NEON vectors with fused
-   * multiply-adds, whatever the JavaScript engine supports; per training iteration about 1.6x
+   * multiply-adds, whatever the JavaScript engine supports; per training iteration about 1.65x
    * faster than the wasm FMA kernels here). They run on tfjs's single-threaded wasm build, with
    * helper threads of their own for `threads` > 1 (results do not depend on the count). Defaults
    * to `process.env.EBMJS_NATIVE_KERNELS` (`1`/`0`), else on where the addon loads unless
@@ -487,7 +487,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         // the convolutions' threads: as asked, else the wasm default (half the CPUs)
         const want = threads ?? (await defaultWasmThreads());
         filled.push(...(await applyConvKernels(convKernels, fma, want, true)));
-        info.threadCount = want;
+        info.threadCount = nativeKernelsStatus().threads ?? want;
       } else if (options.kernelFills !== false) {
         filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount, false)));
       }
