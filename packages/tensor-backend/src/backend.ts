@@ -240,48 +240,35 @@ function requestedThreads(options: InitBackendOptions): number | undefined {
   return env === undefined ? undefined : checkThreads(Number(env), 'EBMJS_WASM_THREADS');
 }
 
-/** The explicit relaxed-SIMD choice (option, else `EBMJS_WASM_RELAXED_SIMD`), checked. */
-function requestedRelaxedSimd(options: InitBackendOptions): boolean | undefined {
-  const v = options.relaxedSimd;
-  if (v !== undefined) {
-    if (typeof v !== 'boolean') {
-      throw new InvalidArgumentError('options.relaxedSimd', `must be a boolean, got ${String(v)}`);
+/**
+ * An explicit on/off choice: option `name`'s value if given (a boolean), else environment variable
+ * `variable` (`1`/`0`/`true`/`false`); checked, `undefined` if neither says.
+ */
+function requestedSwitch(value: unknown, name: string, variable: string): boolean | undefined {
+  if (value !== undefined) {
+    if (typeof value !== 'boolean') {
+      throw new InvalidArgumentError(`options.${name}`, `must be a boolean, got ${String(value)}`);
     }
-    return v;
+    return value;
   }
-  const env = nodeEnv('EBMJS_WASM_RELAXED_SIMD');
+  const env = nodeEnv(variable);
   if (env === undefined) return undefined;
   const t = env.toLowerCase();
   if (t === '1' || t === 'true') return true;
   if (t === '0' || t === 'false') return false;
   throw new InvalidArgumentError(
-    'EBMJS_WASM_RELAXED_SIMD',
+    variable,
     `must be 1, 0, true or false, got ${JSON.stringify(env)}`,
   );
 }
 
+/** The explicit relaxed-SIMD choice (option, else `EBMJS_WASM_RELAXED_SIMD`), checked. */
+const requestedRelaxedSimd = (options: InitBackendOptions) =>
+  requestedSwitch(options.relaxedSimd, 'relaxedSimd', 'EBMJS_WASM_RELAXED_SIMD');
+
 /** The explicit native-kernel choice (option, else `EBMJS_NATIVE_KERNELS`), checked. */
-function requestedNativeKernels(options: InitBackendOptions): boolean | undefined {
-  const v = options.nativeKernels;
-  if (v !== undefined) {
-    if (typeof v !== 'boolean') {
-      throw new InvalidArgumentError(
-        'options.nativeKernels',
-        `must be a boolean, got ${String(v)}`,
-      );
-    }
-    return v;
-  }
-  const env = nodeEnv('EBMJS_NATIVE_KERNELS');
-  if (env === undefined) return undefined;
-  const t = env.toLowerCase();
-  if (t === '1' || t === 'true') return true;
-  if (t === '0' || t === 'false') return false;
-  throw new InvalidArgumentError(
-    'EBMJS_NATIVE_KERNELS',
-    `must be 1, 0, true or false, got ${JSON.stringify(env)}`,
-  );
-}
+const requestedNativeKernels = (options: InitBackendOptions) =>
+  requestedSwitch(options.nativeKernels, 'nativeKernels', 'EBMJS_NATIVE_KERNELS');
 
 /**
  * Whether the native convolutions can run as asked (`want`, see the option): loads the addon.

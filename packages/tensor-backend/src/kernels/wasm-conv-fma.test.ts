@@ -551,6 +551,25 @@ describe.each(VARIANTS)('ebmjs convolution, %s variant (wasm)', (variant) => {
   });
 });
 
+/** Gradients large enough to be split between threads (the second: the conv1 phases). */
+const SPLIT_GRAD_CASES: Case[] = [
+  { x: [16, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
+  { x: [8, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
+];
+
+/** dx and dw of sum(conv2d(x, w)^2), as arrays. */
+function inputAndFilterGrads(c: Case): number[][] {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(size(c.x), 3), c.x);
+    const w = tf.tensor4d(values(size(c.w), 4), c.w);
+    const f = (a: tf.Tensor, k: tf.Tensor) =>
+      tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad)));
+    return tf
+      .grads(f)([x, w])
+      .map((g) => Array.from(g.dataSync()));
+  });
+}
+
 describe('native convolutions on their own helper threads (Node)', () => {
   afterAll(async () => {
     await initBackend({ backend: 'wasm', threads: 1 });
@@ -558,21 +577,10 @@ describe('native convolutions on their own helper threads (Node)', () => {
 
   it('threads: 2 splits every kernel with a native helper: same bits as one thread', async () => {
     const cases = CASES.slice(0, 5);
-    const gradCases: Case[] = [
-      { x: [16, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
-      { x: [8, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' }, // conv1 phases
-    ];
-    const grads = (c: Case) =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(values(size(c.x), 3), c.x);
-        const w = tf.tensor4d(values(size(c.w), 4), c.w);
-        const f = (a: tf.Tensor, k: tf.Tensor) =>
-          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad)));
-        return tf
-          .grads(f)([x, w])
-          .map((g) => Array.from(g.dataSync()));
-      });
-    const run = () => ({ fwd: cases.map((c) => forward(c, false)), grads: gradCases.map(grads) });
+    const run = () => ({
+      fwd: cases.map((c) => forward(c, false)),
+      grads: SPLIT_GRAD_CASES.map(inputAndFilterGrads),
+    });
     const info1 = await initBackend({ backend: 'wasm', threads: 1 });
     expect([info1.convVariant, info1.threadCount, nativeKernelsStatus().threads]).toEqual([
       'native',
@@ -596,7 +604,7 @@ describe('native convolutions on their own helper threads (Node)', () => {
       expect(Array.from(two.fwd[i]!.conv), label(c)).toEqual(Array.from(one.fwd[i]!.conv));
       expect(Array.from(two.fwd[i]!.fused), label(c)).toEqual(Array.from(one.fwd[i]!.fused));
     });
-    gradCases.forEach((c, i) => {
+    SPLIT_GRAD_CASES.forEach((c, i) => {
       expect(two.grads[i]![0], `dx ${label(c)}`).toEqual(one.grads[i]![0]);
       expect(two.grads[i]![1], `dw ${label(c)}`).toEqual(one.grads[i]![1]);
     });
@@ -663,20 +671,8 @@ describe('FMA convolution on helper threads (Node, threaded wasm build)', () => 
   });
 
   it('splits the input and filter gradients too: same bits as one thread', async () => {
-    const gradCases: Case[] = [
-      { x: [16, 16, 16, 16], w: [3, 3, 16, 32], strides: 2, pad: 'same' },
-      { x: [8, 32, 32, 1], w: [5, 5, 1, 16], strides: 2, pad: 'same' },
-    ];
-    const grads = (c: Case) =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(values(size(c.x), 3), c.x);
-        const w = tf.tensor4d(values(size(c.w), 4), c.w);
-        const f = (a: tf.Tensor, k: tf.Tensor) =>
-          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad)));
-        return tf
-          .grads(f)([x, w])
-          .map((g) => Array.from(g.dataSync()));
-      });
+    const gradCases = SPLIT_GRAD_CASES;
+    const grads = inputAndFilterGrads;
     await initBackend({ backend: 'wasm', threads: 1, relaxedSimd: true });
     const one = gradCases.map(grads);
     await initBackend({ backend: 'wasm', threads: 2, relaxedSimd: true });
