@@ -147,15 +147,18 @@ const noRelaxedSimdOption = () =>
     "wasm: ebmjs's convolutions with a multiply and an add (about 1.35x slower than FMA)",
   );
 // --native-kernels / --no-native-kernels; neither: initBackend's default (the native kernels where
-// @ebmjs/native-kernels is built and the backend runs one thread, unless --relaxed-simd or
-// --no-relaxed-simd picks a wasm module)
+// @ebmjs/native-kernels is built, unless --relaxed-simd or --no-relaxed-simd picks a wasm module;
+// --threads is then their thread count)
 const nativeKernelsOption = () =>
   new Option(
     '--native-kernels',
-    "wasm: ebmjs's convolutions on @ebmjs/native-kernels's native kernels (default where it is built, with 1 thread)",
+    "wasm: ebmjs's convolutions and swish as native code (@ebmjs/native-kernels; the default where it is built)",
   );
 const noNativeKernelsOption = () =>
-  new Option('--no-native-kernels', "wasm: ebmjs's convolutions in wasm, not the native kernels");
+  new Option(
+    '--no-native-kernels',
+    "wasm: ebmjs's convolutions and swish in wasm, not native code",
+  );
 const convKernelsOption = () =>
   new Option(
     '--conv-kernels <which>',

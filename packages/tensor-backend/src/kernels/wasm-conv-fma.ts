@@ -18,6 +18,9 @@
  * step than XNNPACK here with the direct gradients (bench/NOTES.md, perf log 18). Results differ
  * from XNNPACK's by float rounding (with FMA one rounding per multiply-add instead of two).
  *
+ * In Node, the same kernels also run as native code (`@ebmjs/native-kernels`, the `'native'`
+ * variant: 16-channel filter panels, AVX-512/AVX2/NEON, threads of its own; perf log 20).
+ *
  * Covered: float32 NHWC, any stride, dilation and padding, output channels a multiple of 4,
  * `FusedConv2D` with a bias and no activation (what `conv2dBias` runs). Anything else goes to the
  * stock kernel.
@@ -143,8 +146,8 @@ const MODULES = {
 
 /**
  * Which kernels run: the wasm module with fused multiply-adds (`'fma'`), with a multiply and an
- * add (`'muladd'`), or `@ebmjs/native-kernels`'s addon (`'native'`, Node, one thread; see
- * kernels/native-kernels).
+ * add (`'muladd'`), or `@ebmjs/native-kernels`'s addon (`'native'`: Node, tfjs's single-threaded
+ * build, threads of its own; see kernels/native-kernels).
  */
 export type ConvVariant = keyof typeof MODULES | 'native';
 
@@ -661,7 +664,7 @@ export function unregisterWasmFmaConvKernels(): string[] {
  * is shared (tfjs's threaded build in Node), starts `threads - 1` helper threads
  * (kernels/conv-threads) with the registered variant's module, or stops them for 1; elsewhere (a
  * plain heap, browsers) it stops any helpers and returns 1. The native variant: the addon's own
- * helper threads (see `setNativeKernelThreads`), on any heap it runs on.
+ * helper threads (kernels/native-kernels).
  *
  * @returns the number of threads the convolutions run on now.
  */
