@@ -9,11 +9,11 @@
 
 #include <string.h>
 
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
+#include "simd.h"
+
 typedef int32_t i16v __attribute__((vector_size(64), aligned(4)));
 
-#define SPLAT(s) ((v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s})
-#define ISPLAT(s) ((i16v){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s})
+#define SPLAT(s) splat16(s)
 #define AS_I(v) ((i16v)(v))
 #define AS_F(v) ((v16)(v))
 /* a where mask m (all ones), else b */
@@ -54,48 +54,35 @@ typedef int32_t i16v __attribute__((vector_size(64), aligned(4)));
 #define STORE16(a, i, count, v)                                                                   \
   memcpy((a) + (i), &(v), ((i) + 16 <= (count) ? 16 : (count) - (i)) * 4)
 
-#define SIGMOID_BODY                                                                              \
-  for (int32_t i = lo; i < hi; i += 16) {                                                         \
-    v16 v, s;                                                                                     \
-    LOAD16(x, i, hi, v);                                                                          \
-    SIGMOID16(v, s);                                                                              \
-    STORE16(out, i, hi, s);                                                                       \
+CLONES void sigmoid_range(const float *x, float *out, int32_t lo, int32_t hi) {
+  for (int32_t i = lo; i < hi; i += 16) {
+    v16 v, s;
+    LOAD16(x, i, hi, v);
+    SIGMOID16(v, s);
+    STORE16(out, i, hi, s);
   }
-
-#define SWISH_BODY                                                                                \
-  for (int32_t i = lo; i < hi; i += 16) {                                                         \
-    v16 v, s;                                                                                     \
-    LOAD16(x, i, hi, v);                                                                          \
-    SIGMOID16(v, s);                                                                              \
-    v16 yv = v * s;                                                                               \
-    STORE16(s_out, i, hi, s);                                                                     \
-    STORE16(y, i, hi, yv);                                                                        \
-  }
-
-/* dx = dy (s + y (1 - s)) */
-#define SWISH_GRAD_BODY                                                                           \
-  for (int32_t i = lo; i < hi; i += 16) {                                                         \
-    v16 d, yv, s;                                                                                 \
-    LOAD16(dy, i, hi, d);                                                                         \
-    LOAD16(y, i, hi, yv);                                                                         \
-    LOAD16(s_in, i, hi, s);                                                                       \
-    v16 g = d * (yv * (SPLAT(1.0f) - s) + s);                                                     \
-    STORE16(dx, i, hi, g);                                                                        \
-  }
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
-CLONES void sigmoid_range(const float *x, float *out, int32_t lo, int32_t hi) { SIGMOID_BODY }
+}
 
 CLONES void swish_range(const float *x, float *y, float *s_out, int32_t lo, int32_t hi) {
-  SWISH_BODY
+  for (int32_t i = lo; i < hi; i += 16) {
+    v16 v, s;
+    LOAD16(x, i, hi, v);
+    SIGMOID16(v, s);
+    v16 yv = v * s;
+    STORE16(s_out, i, hi, s);
+    STORE16(y, i, hi, yv);
+  }
 }
 
 CLONES void swish_grad_range(const float *dy, const float *y, const float *s_in, float *dx,
                              int32_t lo, int32_t hi) {
-  SWISH_GRAD_BODY
+  /* dx = dy (s + y (1 - s)) */
+  for (int32_t i = lo; i < hi; i += 16) {
+    v16 d, yv, s;
+    LOAD16(dy, i, hi, d);
+    LOAD16(y, i, hi, yv);
+    LOAD16(s_in, i, hi, s);
+    v16 g = d * (yv * (SPLAT(1.0f) - s) + s);
+    STORE16(dx, i, hi, g);
+  }
 }

@@ -8,7 +8,7 @@
 #include "activations.h"
 #include "conv.h"
 #include "pool.h"
-
+#include "simd.h"
 
 #define MAX_ARGS 24
 
@@ -51,13 +51,15 @@ static void conv_part(void *ctx, int32_t lo, int32_t hi) {
   c->f(c->heap, c->x, c->w, c->bias, c->out, &c->g, lo, hi);
 }
 
-static napi_value run_conv(napi_env env, napi_callback_info info, conv_fn f, int32_t macsPerOut) {
+/* `lanes`: the work estimate that decides a split is pixels x reduction length x lanes (the
+ * kernel's panel width: 16, 4 or 1; the threshold in pool.c is set on that scale). */
+static napi_value run_conv(napi_env env, napi_callback_info info, conv_fn f, int32_t lanes) {
   int32_t a[22];
   uint8_t *heap = args_of(env, info, 22, a);
   if (heap == NULL) return NULL;
   conv_call c = {f, heap, a[0], a[1], a[2], a[3],
                  {a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]}};
-  int64_t work = (int64_t)(a[21] - a[20]) * c.g.kh * c.g.kw * c.g.cin * macsPerOut;
+  int64_t work = (int64_t)(a[21] - a[20]) * c.g.kh * c.g.kw * c.g.cin * lanes;
   /* parts of 24 pixels: whole tiles of every kernel version (6, 8, 2 or 4 pixels) */
   pool_run(conv_part, &c, a[20], a[21], 24, work);
   return NULL;
@@ -162,10 +164,10 @@ static napi_value js_pad(napi_env env, napi_callback_info info) {
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
   const char *isa = "baseline";
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) isa = "x86-64-v4";
-  else if (__builtin_cpu_supports("x86-64-v3")) isa = "x86-64-v3";
+#ifdef EBMJS_X86_VERSIONS
+  int level = isa_level();
+  if (level == 4) isa = "x86-64-v4";
+  else if (level == 3) isa = "x86-64-v3";
 #elif defined(__aarch64__)
   isa = "aarch64";
 #endif

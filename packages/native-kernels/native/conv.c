@@ -18,24 +18,9 @@
 
 #include <string.h>
 
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-typedef float v4 __attribute__((vector_size(16), aligned(4)));
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
+#include "simd.h"
 
 #define F(base, off) ((float *)((base) + (off)))
-
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
-
-/* Broadcasts, as macros: an inline function of the default target would not be inlined into the
- * AVX clones. (`(v){} + s` would add 0.0 first: not an identity for -0.0, so it is not folded.) */
-#define splat4(s) ({ float s_ = (s); (v4){s_, s_, s_, s_}; })
-#define splat8(s) ({ float s_ = (s); (v8){s_, s_, s_, s_, s_, s_, s_, s_}; })
-#define splat16(s) ({ float s_ = (s); (v16){s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_, s_}; })
 
 /* Position (b, oy, ox) of a pixel of the flattened [n, oh, ow] output grid, stepped one pixel at
  * a time (a division per pixel cost as much as the arithmetic of a small tile). */
@@ -119,16 +104,12 @@ static inline void tile_ptrs(uint8_t *heap, int32_t x, int32_t out, const geom *
 /* "conv": 16-channel panels. Tile heights by instruction set: 8 zmm accumulators with AVX-512 (the
  * FMA latency times two ports; more pixels ran out of general registers for their pointers), 12
  * ymm with AVX2, 8 xmm with SSE. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef EBMJS_X86_VERSIONS
 __attribute__((target("arch=x86-64-v4"))) static void conv16_v4(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 8, 48) }
 __attribute__((target("arch=x86-64-v3"))) static void conv16_v3(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 6, 48) }
 static void conv16_base(CONV_ARGS) { CONV_BODY(v16, splat16, 16, 2, 48) }
 void conv16(CONV_ARGS) {
-  static int level = -1;
-  if (level < 0) {
-    __builtin_cpu_init();
-    level = __builtin_cpu_supports("x86-64-v4") ? 4 : __builtin_cpu_supports("x86-64-v3") ? 3 : 0;
-  }
+  int level = isa_level();
   if (level == 4) conv16_v4(heap, x, w, bias, out, g, first, last);
   else if (level == 3) conv16_v3(heap, x, w, bias, out, g, first, last);
   else conv16_base(heap, x, w, bias, out, g, first, last);

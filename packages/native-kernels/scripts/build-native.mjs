@@ -1,26 +1,18 @@
-// Builds the native kernels (native/conv.c -> build/Release/ebmjs_kernels.node) with node-gyp, on
+// Builds the native kernels (native/*.c -> build/Release/ebmjs_kernels.node) with node-gyp, on
 // install and in the package's build. Never fails the install: without a C compiler (or on an
 // unsupported platform) it says why and exits 0, and @ebmjs/tensor-backend keeps its wasm
 // kernels. Skips the build when the addon is newer than its sources.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'ebmjs_kernels.node');
-const sources = [
-  'addon.c',
-  'conv.c',
-  'conv.h',
-  'activations.c',
-  'activations.h',
-  'pool.c',
-  'pool.h',
-]
-  .map((f) => join('native', f))
-  .concat('binding.gyp')
-  .map((f) => join(root, f));
+// the addon's inputs: every file in native/ and binding.gyp
+const sources = readdirSync(join(root, 'native'))
+  .map((f) => join(root, 'native', f))
+  .concat(join(root, 'binding.gyp'));
 
 if (process.env.EBMJS_NATIVE_KERNELS_BUILD === '0') {
   console.log(

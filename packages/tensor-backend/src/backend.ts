@@ -271,16 +271,23 @@ const requestedNativeKernels = (options: InitBackendOptions) =>
   requestedSwitch(options.nativeKernels, 'nativeKernels', 'EBMJS_NATIVE_KERNELS');
 
 /**
- * Whether the native convolutions can run as asked (`want`, see the option): loads the addon.
- * By default only where nothing else was asked for (`relaxedSimd`, XNNPACK's convolutions).
+ * Whether the native kernels can run as asked (`want`, see the option): loads the addon. By
+ * default only where nothing else was asked for (`relaxedSimd`, XNNPACK's convolutions) and no
+ * running threaded backend would have to be rebuilt (`keepThreaded`, see `threads`).
  */
 async function nativePossible(
   want: boolean | undefined,
   relaxedSimd: boolean | undefined,
   convKernels: ConvKernels | undefined,
+  keepThreaded: boolean,
 ): Promise<boolean> {
   if (want === false) return false;
-  if (want === undefined && (relaxedSimd !== undefined || convKernels === 'xnnpack')) return false;
+  if (
+    want === undefined &&
+    (relaxedSimd !== undefined || convKernels === 'xnnpack' || keepThreaded)
+  ) {
+    return false;
+  }
   const loaded = await loadNativeKernels();
   if (want === true && !loaded) {
     throw new UnsupportedError(`nativeKernels: ${nativeKernelsStatus().reason}`);
@@ -327,8 +334,8 @@ async function applyConvKernels(
 ): Promise<string[]> {
   // By default with one thread only: on 2 CPUs here, 2 FMA threads (a helper thread beside a
   // 1-thread XNNPACK pool) measured no faster than XNNPACK's 2 threads (bench/NOTES.md, perf
-  // log 11); asked for explicitly, they run with any thread count. The native kernels need
-  // tfjs's single-threaded heap.
+  // log 11); asked for explicitly, they run with any thread count. The native kernels run with
+  // any count (threads of their own beside tfjs's single-threaded build).
   const variant: ConvVariant = native ? 'native' : fma ? 'fma' : 'muladd';
   const use =
     explicit ??
@@ -423,11 +430,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     // before the backend starts (it sets the XNNPACK pool in Node); may throw for relaxedSimd: true
     const fma = name === 'wasm' ? await fmaPossible(relaxedSimd) : false;
-    // by default not on a running threaded backend that nothing asks to rebuild (see `threads`)
     const keepThreaded = threads === undefined && (wasmThreadCount() ?? 1) > 1;
     const native =
-      name === 'wasm' && platform === 'node' && !(nativeKernels === undefined && keepThreaded)
-        ? await nativePossible(nativeKernels, relaxedSimd, convKernels)
+      name === 'wasm' && platform === 'node'
+        ? await nativePossible(nativeKernels, relaxedSimd, convKernels, keepThreaded)
         : false;
     let ok = false;
     let failure = '';
@@ -470,13 +476,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         platform === 'node' && isThreadedWasmRegistered()
           ? registeredWasmThreads()
           : (wasmThreadCount() ?? 1);
-      if (native && options.kernelFills !== false) {
-        // the convolutions' threads: as asked, else the wasm default (half the CPUs)
-        const want = threads ?? (await defaultWasmThreads());
-        filled.push(...(await applyConvKernels(convKernels, fma, want, true)));
-        info.threadCount = nativeKernelsStatus().threads ?? want;
-      } else if (options.kernelFills !== false) {
-        filled.push(...(await applyConvKernels(convKernels, fma, info.threadCount, false)));
+      if (options.kernelFills !== false) {
+        // the native kernels' threads: as asked, else the wasm default (half the CPUs)
+        const convThreads = native ? (threads ?? (await defaultWasmThreads())) : info.threadCount;
+        filled.push(...(await applyConvKernels(convKernels, fma, convThreads, native)));
+        if (native) info.threadCount = nativeKernelsStatus().threads ?? convThreads;
       }
       info.threads = info.threadCount > 1;
       const variant = wasmConvVariant();
